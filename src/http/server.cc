@@ -1,0 +1,330 @@
+#include "http/server.h"
+
+#include <boost/asio.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+
+#include "common/log.h"
+#include "common/strings.h"
+
+namespace lamina::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
+// After refusing an oversized body, how long and how much of it we read and discard, so the
+// client sees our reply instead of a connection reset.
+constexpr auto kLingerTime = std::chrono::seconds(3);
+constexpr size_t kLingerBytes = 64u << 20;
+
+std::string PlainErrorBody(std::string_view code, std::string_view message) {
+  std::string body = "{\"__type\":\"";
+  body += code;
+  body += "\",\"message\":\"";
+  body += message;
+  body += "\"}";
+  return body;
+}
+
+bhttp::response<bhttp::string_body> PlainError(unsigned status, std::string_view code,
+                                               std::string_view message) {
+  bhttp::response<bhttp::string_body> response{static_cast<bhttp::status>(status), 11};
+  response.set(bhttp::field::server, "lamina");
+  response.set(bhttp::field::content_type, "application/json");
+  response.set("x-amzn-ErrorType", code);
+  response.keep_alive(false);
+  response.body() = PlainErrorBody(code, message);
+  response.prepare_payload();
+  return response;
+}
+
+}  // namespace
+
+struct Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  // True while waiting for the next request on a kept-alive connection: a stop may close it.
+  bool idle = true;
+};
+
+struct Server::Impl {
+  Impl(ServerOptions server_options, Handler request_handler)
+      : options(std::move(server_options)),
+        handler(std::move(request_handler)),
+        thread_count(options.threads != 0 ? options.threads
+                                          : std::max(1u, std::thread::hardware_concurrency())),
+        io(static_cast<int>(thread_count)),
+        acceptor(io),
+        signals(io, SIGINT, SIGTERM),
+        shutdown_timer(io) {}
+
+  asio::awaitable<void> Accept();
+  asio::awaitable<void> Serve(std::shared_ptr<Connection> connection);
+  asio::awaitable<void> Refuse(tcp::socket socket);
+  void BeginShutdown();
+  void ConnectionClosed(const std::shared_ptr<Connection>& connection);
+
+  ServerOptions options;
+  Handler handler;
+  size_t thread_count;
+  asio::io_context io;
+  tcp::acceptor acceptor;
+  asio::signal_set signals;
+  asio::steady_timer shutdown_timer;
+  std::atomic<bool> stopping{false};
+  std::mutex connections_mutex;
+  std::unordered_set<std::shared_ptr<Connection>> connections;
+};
+
+asio::awaitable<void> Server::Impl::Accept() {
+  while (!stopping.load()) {
+    auto [error, socket] = co_await acceptor.async_accept(asio::make_strand(io), kAsTuple);
+    if (error) {
+      if (error == asio::error::operation_aborted || stopping.load()) co_return;
+      LogWarn("http: accept failed: " + error.message());
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), error);
+    std::shared_ptr<Connection> connection;
+    {
+      std::lock_guard lock(connections_mutex);
+      if (connections.size() >= options.max_connections) {
+        auto executor = socket.get_executor();
+        asio::co_spawn(executor, Refuse(std::move(socket)), asio::detached);
+        continue;
+      }
+      connection = std::make_shared<Connection>(std::move(socket));
+      connections.insert(connection);
+    }
+    asio::co_spawn(connection->stream.get_executor(), Serve(connection), asio::detached);
+  }
+}
+
+asio::awaitable<void> Server::Impl::Refuse(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  stream.expires_after(std::chrono::seconds(5));
+  auto response =
+      PlainError(503, "ServiceUnavailable",
+                 "lamina is serving its limit of " + std::to_string(options.max_connections) +
+                     " connections (lamina serve --max-connections); retry later");
+  co_await bhttp::async_write(stream, response, kAsTuple);
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+void Server::Impl::ConnectionClosed(const std::shared_ptr<Connection>& connection) {
+  std::lock_guard lock(connections_mutex);
+  connections.erase(connection);
+  if (stopping.load() && connections.empty()) io.stop();
+}
+
+asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> connection) {
+  beast::tcp_stream& stream = connection->stream;
+  beast::flat_buffer buffer;
+  beast::error_code error;
+  std::string remote;
+  for (;;) {
+    connection->idle = true;
+    if (stopping.load()) break;
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+    // The body limit is checked by hand once all headers are in, so an oversized request is
+    // still routed (and answered in its service's shape) by its headers.
+    parser.body_limit(boost::none);
+
+    stream.expires_after(options.idle_timeout);
+    std::tie(error, std::ignore) =
+        co_await bhttp::async_read_header(stream, buffer, parser, kAsTuple);
+    connection->idle = false;
+    if (error) {
+      if (error == bhttp::error::header_limit) {
+        auto response = PlainError(431, "RequestHeaderFieldsTooLarge",
+                                   "Request headers are larger than the limit of " +
+                                       std::to_string(options.max_header_bytes) +
+                                       " bytes (lamina serve --max-header-bytes)");
+        co_await bhttp::async_write(stream, response, kAsTuple);
+      } else if (error != bhttp::error::end_of_stream && error != asio::error::eof &&
+                 error != beast::error::timeout && error != asio::error::operation_aborted &&
+                 error != asio::error::connection_reset) {
+        auto response = PlainError(400, "BadRequest", "Malformed HTTP request: " + error.message());
+        co_await bhttp::async_write(stream, response, kAsTuple);
+      }
+      break;
+    }
+
+    Request request;
+    request.body_limit = options.max_body_bytes;
+    {
+      const auto& header = parser.get();
+      request.method = std::string(header.method_string());
+      request.target = std::string(header.target());
+      request.headers.reserve(16);
+      for (const auto& field : header)
+        request.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+    }
+    auto content_length = parser.content_length();
+    request.body_too_large = content_length && *content_length > options.max_body_bytes;
+
+    if (!request.body_too_large && !parser.is_done()) {
+      parser.body_limit(options.max_body_bytes);
+      if (EqualsIgnoreCase(Trim(request.HeaderOr("expect")), "100-continue")) {
+        bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, 11};
+        std::tie(error, std::ignore) = co_await bhttp::async_write(stream, proceed, kAsTuple);
+        if (error) break;
+      }
+      stream.expires_after(options.idle_timeout);
+      std::tie(error, std::ignore) = co_await bhttp::async_read(stream, buffer, parser, kAsTuple);
+      if (error == bhttp::error::body_limit) {
+        request.body_too_large = true;
+      } else if (error) {
+        if (error != beast::error::timeout && error != asio::error::eof &&
+            error != bhttp::error::partial_message && error != asio::error::connection_reset) {
+          auto response =
+              PlainError(400, "BadRequest", "Malformed HTTP request body: " + error.message());
+          co_await bhttp::async_write(stream, response, kAsTuple);
+        }
+        break;
+      }
+    }
+    if (!request.body_too_large) request.body = std::move(parser.get().body());
+    bool keep_alive = parser.get().keep_alive() && !request.body_too_large;
+    bool is_head = request.method == "HEAD";
+
+    stream.expires_never();
+    Response reply;
+    try {
+      reply = handler(request);
+    } catch (const std::exception& failure) {
+      LogError(std::string("http: handler failed: ") + failure.what());
+      reply.status = 500;
+      reply.body = PlainErrorBody("InternalFailure", "lamina failed to handle the request");
+    }
+
+    bhttp::response<bhttp::string_body> response{static_cast<bhttp::status>(reply.status), 11};
+    bool has_length = false;
+    for (auto& header : reply.headers) {
+      if (EqualsIgnoreCase(header.name, "content-length")) has_length = true;
+      response.insert(header.name, header.value);
+    }
+    response.set(bhttp::field::server, "lamina");
+    keep_alive = keep_alive && !reply.close_connection && !stopping.load();
+    response.keep_alive(keep_alive);
+    if (is_head) {
+      if (!has_length) response.content_length(reply.body.size());
+    } else {
+      response.body() = std::move(reply.body);
+      response.prepare_payload();
+    }
+    stream.expires_after(options.idle_timeout);
+    bhttp::response_serializer<bhttp::string_body> serializer(response);
+    if (is_head) serializer.split(true);
+    if (is_head) {
+      std::tie(error, std::ignore) =
+          co_await bhttp::async_write_header(stream, serializer, kAsTuple);
+    } else {
+      std::tie(error, std::ignore) = co_await bhttp::async_write(stream, serializer, kAsTuple);
+    }
+    if (error) break;
+
+    if (request.body_too_large) {
+      // Lingering close: stop sending, then read and drop what the client is still sending.
+      stream.socket().shutdown(tcp::socket::shutdown_send, error);
+      stream.expires_after(kLingerTime);
+      std::vector<char> sink(64 * 1024);
+      size_t drained = 0;
+      while (drained < kLingerBytes) {
+        auto [read_error, count] = co_await stream.async_read_some(asio::buffer(sink), kAsTuple);
+        if (read_error) break;
+        drained += count;
+      }
+      break;
+    }
+    if (!keep_alive) break;
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_both, error);
+  stream.close();
+  ConnectionClosed(connection);
+}
+
+void Server::Impl::BeginShutdown() {
+  if (stopping.exchange(true)) return;
+  beast::error_code ignored;
+  acceptor.close(ignored);
+  std::vector<std::shared_ptr<Connection>> open;
+  {
+    std::lock_guard lock(connections_mutex);
+    open.assign(connections.begin(), connections.end());
+    if (connections.empty()) {
+      io.stop();
+      return;
+    }
+  }
+  // Idle keep-alive connections are closed now; busy ones finish their request first.
+  for (auto& connection : open) {
+    asio::post(connection->stream.get_executor(), [connection] {
+      if (connection->idle) connection->stream.cancel();
+    });
+  }
+  shutdown_timer.expires_after(options.shutdown_grace);
+  shutdown_timer.async_wait([this](const beast::error_code& error) {
+    if (!error) {
+      LogWarn("http: in-flight requests did not finish in time; stopping anyway");
+      io.stop();
+    }
+  });
+}
+
+Server::Server(ServerOptions options, Handler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+
+Server::~Server() = default;
+
+Expected<std::string, std::string> Server::Listen() {
+  beast::error_code error;
+  auto address = asio::ip::make_address(impl_->options.host, error);
+  if (error) return Unexpected("invalid --host " + impl_->options.host + ": " + error.message());
+  tcp::endpoint endpoint(address, impl_->options.port);
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), error);
+  if (!error) acceptor.set_option(asio::socket_base::reuse_address(true), error);
+  if (!error) acceptor.bind(endpoint, error);
+  if (!error) acceptor.listen(asio::socket_base::max_listen_connections, error);
+  if (error)
+    return Unexpected("cannot listen on " + impl_->options.host + ":" +
+                      std::to_string(impl_->options.port) + ": " + error.message());
+  auto bound = acceptor.local_endpoint();
+  std::string host = bound.address().to_string();
+  if (bound.address().is_v6()) host = "[" + host + "]";
+  return host + ":" + std::to_string(bound.port());
+}
+
+void Server::Run() {
+  Impl& impl = *impl_;
+  impl.signals.async_wait([&impl](const beast::error_code& error, int signal_number) {
+    if (error) return;
+    LogInfo("received signal " + std::to_string(signal_number) + "; shutting down");
+    impl.BeginShutdown();
+  });
+  asio::co_spawn(impl.acceptor.get_executor(), impl.Accept(), asio::detached);
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < impl.thread_count; ++i) threads.emplace_back([&impl] { impl.io.run(); });
+  impl.io.run();
+  for (auto& thread : threads) thread.join();
+}
+
+void Server::Stop() {
+  asio::post(impl_->io, [this] { impl_->BeginShutdown(); });
+}
+
+}  // namespace lamina::http

@@ -1,0 +1,76 @@
+#pragma once
+
+// What a service handler sees and returns. Handlers never see HTTP: the protocol layer decodes
+// the wire request into an OperationRequest and renders the OperationResponse (or AwsError)
+// in the service's wire format.
+
+#include <boost/json.hpp>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "common/expected.h"
+#include "protocol/aws_error.h"
+
+namespace lamina {
+
+namespace json = boost::json;
+
+enum class Protocol { kAwsJson10, kAwsJson11, kRestJson1, kRestXml, kQuery };
+
+std::string_view ProtocolName(Protocol protocol);
+
+// Who is asking, and where. Built by the front door from the SigV4 scope.
+struct RequestContext {
+  std::string request_id;
+  std::string account_id;
+  std::string region;
+  std::string access_key_id;
+  std::string service;
+  std::string operation;
+};
+
+struct OperationRequest {
+  RequestContext context;
+  // JSON protocols: the body object. Query protocol: the form fields (and query string) as
+  // string members, e.g. {"Action": "GetCallerIdentity", "Version": "2011-06-15"}.
+  // restJson1: the body object when the body is JSON.
+  json::object input;
+  // REST protocols: the operation's URI labels (decoded), e.g. {"LayerName": "my-layer"}.
+  std::map<std::string, std::string, std::less<>> labels;
+  // REST protocols: decoded query parameters in order.
+  std::vector<std::pair<std::string, std::string>> query;
+  std::string_view method;
+  std::string_view body;
+
+  // A request header (case-insensitive name), or nullopt.
+  std::optional<std::string_view> Header(std::string_view name) const;
+  // The first query parameter with this name, or nullopt.
+  std::optional<std::string_view> QueryParam(std::string_view name) const;
+
+  // Set by the front door: the request's headers as (name, value) pairs.
+  const std::vector<std::pair<std::string_view, std::string_view>>* headers = nullptr;
+};
+
+struct OperationResponse {
+  // JSON protocols: the body. Query protocol: rendered as XML inside <{Op}Result>.
+  // restJson1: the body unless raw_body is set.
+  json::value output = json::object();
+  int http_status = 200;
+  // REST protocols: headers bound to output members, e.g. ETag.
+  std::vector<std::pair<std::string, std::string>> headers;
+  // REST protocols: the body as bytes (XML documents, downloads), with its content type.
+  std::optional<std::string> raw_body;
+  std::string content_type;
+};
+
+using OperationResult = Expected<OperationResponse, AwsError>;
+// Handlers are called concurrently from server threads: they must be thread-safe.
+using OperationHandler = std::function<OperationResult(OperationRequest&)>;
+
+}  // namespace lamina

@@ -1,0 +1,47 @@
+#pragma once
+
+// Wires lamina together: storage, the clock, the front door with every service, the admin
+// endpoints, and the HTTP server. Owns them all; destroying the App flushes storage.
+
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/expected.h"
+#include "http/server.h"
+#include "protocol/front_door.h"
+#include "server/admin.h"
+#include "server/options.h"
+#include "storage/blob_store.h"
+#include "storage/engine.h"
+#include "sts/service.h"
+
+namespace lamina {
+
+class App {
+ public:
+  // Opens storage and registers the services. Fails with a readable message, e.g. when the
+  // data directory is in use by another lamina process.
+  static Expected<std::unique_ptr<App>, std::string> Create(const ServeOptions& options);
+  ~App();
+
+  // Binds the listening socket; returns "host:port".
+  Expected<std::string, std::string> Listen();
+  // Serves until SIGINT/SIGTERM or Stop().
+  void Run();
+  void Stop();
+
+ private:
+  explicit App(const ServeOptions& options);
+
+  ServeOptions options_;
+  Clock clock_;
+  std::unique_ptr<storage::Engine> engine_;
+  std::unique_ptr<storage::BlobStore> blobs_;
+  std::unique_ptr<FrontDoor> front_door_;
+  std::unique_ptr<Admin> admin_;
+  sts::StsService sts_;
+  std::unique_ptr<http::Server> server_;
+};
+
+}  // namespace lamina

@@ -1,0 +1,73 @@
+// lamina: a local AWS serverless cloud in one binary.
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+#include "server/app.h"
+#include "server/options.h"
+
+extern char** environ;
+
+namespace {
+
+constexpr char kUsage[] =
+    "Usage: lamina <command> [options]\n\n"
+    "Commands:\n"
+    "  serve      Serve AWS's APIs on one port (lamina serve --help)\n"
+    "  version    Print the version\n"
+    "  help       Show this help\n";
+
+int Serve(const std::vector<std::string>& args) {
+  std::vector<std::string> environment;
+  for (char** entry = environ; *entry != nullptr; ++entry) environment.emplace_back(*entry);
+  auto options = lamina::ParseServeOptions(args, environment);
+  if (!options) {
+    std::cerr << "lamina serve: " << options.error() << "\n";
+    return 2;
+  }
+  if (options->show_help) {
+    std::cout << lamina::ServeHelp();
+    return 0;
+  }
+  lamina::SetLogLevel(options->log_level);
+
+  auto app = lamina::App::Create(*options);
+  if (!app) {
+    std::cerr << "lamina serve: " << app.error() << "\n";
+    return 1;
+  }
+  auto bound = (*app)->Listen();
+  if (!bound) {
+    std::cerr << "lamina serve: " << bound.error() << "\n";
+    return 1;
+  }
+  std::printf("lamina listening on http://%s\n", bound->c_str());
+  std::fflush(stdout);
+  lamina::LogInfo("lamina " LAMINA_VERSION " serving on " + *bound +
+                  (options->storage.in_memory ? " (in memory)"
+                                              : " (data in " + options->storage.data_dir + ")"));
+  (*app)->Run();
+  app->reset();
+  lamina::LogInfo("lamina stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "version" || args[0] == "--version") {
+    std::cout << "lamina " LAMINA_VERSION "\n";
+    return 0;
+  }
+  if (args[0] == "serve") return Serve({args.begin() + 1, args.end()});
+  std::cerr << "lamina: unknown command '" << args[0] << "'\n" << kUsage;
+  return 2;
+}

@@ -1,0 +1,34 @@
+#pragma once
+
+// `lamina serve` options. Each comes from a flag or a LAMINA_* environment variable (the flag
+// wins) and is documented, with its default, in `lamina serve --help`, which is generated from
+// the same table the parser reads.
+
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+#include "common/log.h"
+#include "http/server.h"
+#include "protocol/front_door.h"
+#include "storage/engine.h"
+
+namespace lamina {
+
+struct ServeOptions {
+  http::ServerOptions http;
+  storage::EngineOptions storage;
+  AuthOptions auth;
+  LogLevel log_level = LogLevel::kInfo;
+  bool show_help = false;
+};
+
+// Parses `args` (after "serve") and `environment` (NAME=value strings).
+// Returns the options, or a message naming the bad flag or value.
+Expected<ServeOptions, std::string> ParseServeOptions(const std::vector<std::string>& args,
+                                                      const std::vector<std::string>& environment);
+
+// The text of `lamina serve --help`.
+std::string ServeHelp();
+
+}  // namespace lamina
