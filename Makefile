@@ -23,7 +23,7 @@ run: build
 	$(BUILD_DIR)/lamina serve --data-dir $(DATA_DIR)
 
 test: build
-	ctest --test-dir $(BUILD_DIR) --output-on-failure --timeout 1200
+	ctest --test-dir $(BUILD_DIR) --output-on-failure --timeout 1200 --parallel $(shell nproc)
 
 unit: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -L unit

@@ -10,6 +10,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "common/ids.h"
 #include "common/log.h"
 #include "common/strings.h"
 
@@ -41,6 +42,7 @@ bhttp::response<bhttp::string_body> PlainError(unsigned status, std::string_view
                                                std::string_view message) {
   bhttp::response<bhttp::string_body> response{static_cast<bhttp::status>(status), 11};
   response.set(bhttp::field::server, "lamina");
+  response.set("x-amzn-RequestId", NewUuid());
   response.set(bhttp::field::content_type, "application/json");
   response.set("x-amzn-ErrorType", code);
   response.keep_alive(false);
@@ -217,6 +219,8 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> connection
       if (EqualsIgnoreCase(header.name, "content-length")) has_length = true;
       response.insert(header.name, header.value);
     }
+    if (!reply.FindHeader("x-amzn-RequestId") && !reply.FindHeader("x-amz-request-id"))
+      response.set("x-amzn-RequestId", NewUuid());
     response.set(bhttp::field::server, "lamina");
     keep_alive = keep_alive && !reply.close_connection && !stopping.load();
     response.keep_alive(keep_alive);
