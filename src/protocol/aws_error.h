@@ -5,6 +5,7 @@
 // codecs render them in each wire format (JSON `__type`, restJson1 header, S3 <Error>, query
 // <ErrorResponse>).
 
+#include <boost/json/object.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +25,9 @@ struct AwsError {
   // Extra members some errors carry (S3's BucketName, Key; Lambda's fields), rendered as
   // JSON string members or XML elements.
   std::vector<std::pair<std::string, std::string>> extra;
+  // Structured members for JSON protocols, e.g. DynamoDB's ConditionalCheckFailedException
+  // "Item" or TransactionCanceledException "CancellationReasons".
+  boost::json::object json_members;
 
   AwsError() = default;
   AwsError(std::string code_in, std::string message_in, int status = 400, bool sender = true)

@@ -170,6 +170,7 @@ http::Response RenderError(Protocol protocol, const ServiceDescriptor* service,
         body["Message"] = error.message;
       }
       for (const auto& [name, value] : error.extra) body[name] = value;
+      for (const auto& member : error.json_members) body[member.key()] = member.value();
       reply.body = json::serialize(body);
       reply.SetHeader("Content-Type", std::string(ContentType(protocol)));
       reply.SetHeader("x-amzn-RequestId", std::string(request_id));

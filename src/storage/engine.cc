@@ -90,6 +90,11 @@ void WriteBatch::Delete(Keyspace* keyspace, std::string_view key) {
   impl_->batch.Delete(keyspace->handle(), rocksdb::Slice(key)).PermitUncheckedError();
 }
 
+void WriteBatch::DeleteRange(Keyspace* keyspace, std::string_view begin, std::string_view end) {
+  impl_->batch.DeleteRange(keyspace->handle(), rocksdb::Slice(begin), rocksdb::Slice(end))
+      .PermitUncheckedError();
+}
+
 size_t WriteBatch::Count() const { return impl_->batch.Count(); }
 
 struct Engine::Impl {

@@ -46,6 +46,8 @@ class WriteBatch {
   WriteBatch& operator=(WriteBatch&&) noexcept;
   void Put(Keyspace* keyspace, std::string_view key, std::string_view value);
   void Delete(Keyspace* keyspace, std::string_view key);
+  // Deletes every key in [begin, end) with one range tombstone.
+  void DeleteRange(Keyspace* keyspace, std::string_view begin, std::string_view end);
   size_t Count() const;
 
  private:

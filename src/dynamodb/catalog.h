@@ -1,0 +1,82 @@
+#pragma once
+
+// The tables of every account and region: their schema and description, persisted in the
+// "dynamodb_tables" keyspace and cached in memory. Items live in "dynamodb_items" under the
+// table's numeric id (never its name), so a re-created table starts empty.
+//
+// Thread-safety: every method may be called from any thread.
+
+#include <boost/json.hpp>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/expected.h"
+#include "dynamodb/attribute_value.h"
+#include "protocol/aws_error.h"
+#include "storage/engine.h"
+
+namespace lamina::dynamodb {
+
+struct KeyAttribute {
+  std::string name;
+  Type type = Type::kS;
+};
+
+struct Table {
+  uint64_t id = 0;  // storage prefix of its items
+  std::string account;
+  std::string region;
+  std::string name;
+  KeyAttribute partition_key;
+  std::optional<KeyAttribute> sort_key;
+  // The persisted part of DescribeTable's TableDescription (no ItemCount, TableSizeBytes).
+  json::object description;
+  // [{"Key": k, "Value": v}], in the order added.
+  json::array tags;
+  std::string arn;
+};
+
+class Catalog {
+ public:
+  explicit Catalog(storage::Engine& engine);
+
+  // Reads every table from storage. Call once before serving.
+  Status Load();
+  // Forgets cached tables (after the engine was reset).
+  void Reset();
+
+  std::shared_ptr<const Table> Find(std::string_view account, std::string_view region,
+                                    std::string_view name) const;
+  std::shared_ptr<const Table> FindByArn(std::string_view arn) const;
+  // Stores a new table, assigning its id. ResourceInUseException when the name is taken.
+  Expected<std::shared_ptr<const Table>, AwsError> Create(Table table);
+  // Replaces a table's description or tags (same id).
+  Expected<void, AwsError> Update(std::shared_ptr<const Table> table);
+  // Removes the table and all of its items at once.
+  Expected<std::shared_ptr<const Table>, AwsError> Delete(std::string_view account,
+                                                          std::string_view region,
+                                                          std::string_view name);
+  // Table names of one account and region, sorted.
+  std::vector<std::string> List(std::string_view account, std::string_view region) const;
+
+  storage::Engine& engine() const { return engine_; }
+  storage::Keyspace* items() const { return items_; }
+
+ private:
+  static std::string Key(std::string_view account, std::string_view region, std::string_view name);
+  Status Persist(const Table& table);
+
+  storage::Engine& engine_;
+  storage::Keyspace* tables_;
+  storage::Keyspace* items_;
+  mutable std::shared_mutex mutex_;
+  std::unordered_map<std::string, std::shared_ptr<const Table>> by_key_;
+  uint64_t next_id_ = 1;
+};
+
+}  // namespace lamina::dynamodb
