@@ -92,6 +92,43 @@ std::string UriEncode(std::string_view text, bool keep_slash) {
   return out;
 }
 
+std::string ValidUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    auto byte = static_cast<unsigned char>(text[i]);
+    size_t length = byte < 0x80           ? 1
+                    : (byte >> 5) == 0x6  ? 2
+                    : (byte >> 4) == 0xe  ? 3
+                    : (byte >> 3) == 0x1e ? 4
+                                          : 0;
+    bool valid = length > 0 && i + length <= text.size();
+    uint32_t code_point = length == 1   ? byte
+                          : length == 2 ? byte & 0x1f
+                          : length == 3 ? byte & 0x0f
+                                        : byte & 0x07;
+    for (size_t j = 1; valid && j < length; ++j) {
+      auto next = static_cast<unsigned char>(text[i + j]);
+      if ((next & 0xc0) != 0x80) valid = false;
+      code_point = (code_point << 6) | (next & 0x3f);
+    }
+    // Reject overlong forms, surrogates and values past U+10FFFF.
+    if (valid && ((length == 2 && code_point < 0x80) || (length == 3 && code_point < 0x800) ||
+                  (length == 4 && (code_point < 0x10000 || code_point > 0x10ffff)) ||
+                  (code_point >= 0xd800 && code_point <= 0xdfff)))
+      valid = false;
+    if (valid) {
+      out.append(text.substr(i, length));
+      i += length;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
 std::vector<std::pair<std::string, std::string>> ParseQueryString(std::string_view query,
                                                                   bool plus_is_space) {
   std::vector<std::pair<std::string, std::string>> pairs;

@@ -22,6 +22,10 @@ std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_spa
 // everything else becomes %XX (upper-case hex); '/' stays when `keep_slash`.
 std::string UriEncode(std::string_view text, bool keep_slash);
 
+// `text` with every byte sequence that is not valid UTF-8 replaced by U+FFFD, so text echoed
+// from a request can go into a JSON or XML reply.
+std::string ValidUtf8(std::string_view text);
+
 // Splits "a=1&b=&c" into decoded pairs, in order. Malformed escapes are kept verbatim.
 std::vector<std::pair<std::string, std::string>> ParseQueryString(std::string_view query,
                                                                   bool plus_is_space);

@@ -51,6 +51,22 @@ bhttp::response<bhttp::string_body> PlainError(unsigned status, std::string_view
   return response;
 }
 
+// After an early reply (the request was refused before it was read), stop sending, then read
+// and drop what the client is still sending for a moment, so it sees the reply instead of a
+// connection reset.
+asio::awaitable<void> LingeringClose(beast::tcp_stream& stream) {
+  beast::error_code error;
+  stream.socket().shutdown(tcp::socket::shutdown_send, error);
+  stream.expires_after(kLingerTime);
+  std::vector<char> sink(64 * 1024);
+  size_t drained = 0;
+  while (drained < kLingerBytes) {
+    auto [read_error, count] = co_await stream.async_read_some(asio::buffer(sink), kAsTuple);
+    if (read_error) break;
+    drained += count;
+  }
+}
+
 }  // namespace
 
 struct Connection {
@@ -121,6 +137,7 @@ asio::awaitable<void> Server::Impl::Refuse(tcp::socket socket) {
                  "lamina is serving its limit of " + std::to_string(options.max_connections) +
                      " connections (lamina serve --max-connections); retry later");
   co_await bhttp::async_write(stream, response, kAsTuple);
+  co_await LingeringClose(stream);
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
 }
@@ -156,11 +173,13 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> connection
                                        std::to_string(options.max_header_bytes) +
                                        " bytes (lamina serve --max-header-bytes)");
         co_await bhttp::async_write(stream, response, kAsTuple);
+        co_await LingeringClose(stream);
       } else if (error != bhttp::error::end_of_stream && error != asio::error::eof &&
                  error != beast::error::timeout && error != asio::error::operation_aborted &&
                  error != asio::error::connection_reset) {
         auto response = PlainError(400, "BadRequest", "Malformed HTTP request: " + error.message());
         co_await bhttp::async_write(stream, response, kAsTuple);
+        co_await LingeringClose(stream);
       }
       break;
     }
@@ -195,6 +214,7 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> connection
           auto response =
               PlainError(400, "BadRequest", "Malformed HTTP request body: " + error.message());
           co_await bhttp::async_write(stream, response, kAsTuple);
+          co_await LingeringClose(stream);
         }
         break;
       }
@@ -242,16 +262,7 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> connection
     if (error) break;
 
     if (request.body_too_large) {
-      // Lingering close: stop sending, then read and drop what the client is still sending.
-      stream.socket().shutdown(tcp::socket::shutdown_send, error);
-      stream.expires_after(kLingerTime);
-      std::vector<char> sink(64 * 1024);
-      size_t drained = 0;
-      while (drained < kLingerBytes) {
-        auto [read_error, count] = co_await stream.async_read_some(asio::buffer(sink), kAsTuple);
-        if (read_error) break;
-        drained += count;
-      }
+      co_await LingeringClose(stream);
       break;
     }
     if (!keep_alive) break;

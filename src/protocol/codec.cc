@@ -50,7 +50,10 @@ void AppendScalarText(std::string& out, const json::value& value) {
 Expected<json::object, AwsError> ParseJsonBody(Protocol protocol, std::string_view body) {
   if (Trim(body).empty()) return json::object();
   boost::system::error_code error;
-  json::value parsed = json::parse(body, error);
+  // DynamoDB nests documents 32 levels deep, two JSON levels each; allow well beyond that.
+  json::parse_options options;
+  options.max_depth = 512;
+  json::value parsed = json::parse(body, error, {}, options);
   if (error) return Unexpected(protocol_errors::Serialization(protocol, error.message()));
   if (!parsed.is_object())
     return Unexpected(protocol_errors::Serialization(
@@ -152,7 +155,11 @@ http::Response RenderSuccess(Protocol protocol, const ServiceDescriptor& service
 }
 
 http::Response RenderError(Protocol protocol, const ServiceDescriptor* service,
-                           const AwsError& error, std::string_view request_id) {
+                           const AwsError& raw_error, std::string_view request_id) {
+  // Messages may echo what the client sent; keep the reply valid UTF-8 whatever it was.
+  AwsError error = raw_error;
+  error.message = ValidUtf8(error.message);
+  for (auto& [name, value] : error.extra) value = ValidUtf8(value);
   http::Response reply;
   reply.status = error.http_status;
   switch (protocol) {

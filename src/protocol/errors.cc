@@ -99,6 +99,12 @@ AwsError InvalidSignature(Protocol protocol) {
   return AwsError("InvalidSignatureException", message).WithNamespace(kCoralService);
 }
 
+AwsError InvalidSignature(Protocol protocol, std::string_view detail) {
+  AwsError error = InvalidSignature(protocol);
+  error.message = std::string(detail);
+  return error;
+}
+
 AwsError SignatureExpired(Protocol protocol, std::string_view detail) {
   if (protocol == Protocol::kRestXml) return AwsError("AccessDenied", std::string(detail), 403);
   if (protocol == Protocol::kQuery)

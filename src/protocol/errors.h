@@ -23,6 +23,8 @@ AwsError MissingAuthenticationToken(Protocol protocol);
 AwsError IncompleteSignature(Protocol protocol, std::string_view detail);
 AwsError UnrecognizedClient(Protocol protocol, std::string_view access_key_id);
 AwsError InvalidSignature(Protocol protocol);
+// A signature rejected for a stated reason (scope date, payload hash).
+AwsError InvalidSignature(Protocol protocol, std::string_view detail);
 AwsError SignatureExpired(Protocol protocol, std::string_view detail);
 AwsError RequestEntityTooLarge(Protocol protocol, size_t limit);
 AwsError InternalFailure(Protocol protocol);

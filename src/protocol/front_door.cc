@@ -44,6 +44,9 @@ std::vector<ServiceDescriptor> KnownServices() {
   };
 }
 
+// AWS's longest presigned URL lifetime: one week.
+constexpr long kMaxPresignedExpirySeconds = 7 * 24 * 3600;
+
 bool IsJsonProtocol(Protocol protocol) {
   return protocol == Protocol::kAwsJson10 || protocol == Protocol::kAwsJson11;
 }
@@ -277,11 +280,29 @@ http::Response FrontDoor::Handle(http::Request& request) const {
       return fail(protocol_errors::IncompleteSignature(
           protocol,
           "X-Amz-Date must be in ISO 8601 basic format (yyyyMMddTHHmmssZ): " + found.amz_date));
+    if (found.credential.date != found.amz_date.substr(0, 8))
+      return fail(protocol_errors::InvalidSignature(
+          protocol,
+          "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of "
+          "date from HTTP: '" +
+              found.credential.date + "' != '" + found.amz_date.substr(0, 8) + "', from '" +
+              found.amz_date + "'."));
     auto now = std::chrono::system_clock::now();
+    if (*signed_at - now > auth_.max_clock_skew)
+      return fail(protocol_errors::SignatureExpired(
+          protocol, "Signature not yet current: " + found.amz_date + " is still later than " +
+                        FormatAmzDate(now + auth_.max_clock_skew) + " (" + FormatAmzDate(now) +
+                        " + 15 min.)"));
     if (found.presigned) {
-      if (found.expires_seconds && now > *signed_at + std::chrono::seconds(*found.expires_seconds))
+      if (!found.expires_seconds)
+        return fail(protocol_errors::IncompleteSignature(
+            protocol, "Query-string authentication requires the X-Amz-Expires parameter"));
+      if (*found.expires_seconds > kMaxPresignedExpirySeconds)
+        return fail(protocol_errors::IncompleteSignature(
+            protocol, "X-Amz-Expires must be less than a week (in seconds) that is 604800"));
+      if (now > *signed_at + std::chrono::seconds(*found.expires_seconds))
         return fail(protocol_errors::SignatureExpired(protocol, "Request has expired"));
-    } else if (now - *signed_at > auth_.max_clock_skew || *signed_at - now > auth_.max_clock_skew) {
+    } else if (now - *signed_at > auth_.max_clock_skew) {
       return fail(protocol_errors::SignatureExpired(
           protocol, "Signature expired: " + found.amz_date + " is now earlier than " +
                         FormatAmzDate(now - auth_.max_clock_skew) + " (" + FormatAmzDate(now) +
@@ -289,6 +310,14 @@ http::Response FrontDoor::Handle(http::Request& request) const {
     }
     if (!sigv4::Verify(request, found, key->second.secret_access_key))
       return fail(protocol_errors::InvalidSignature(protocol));
+    if (!sigv4::DeclaredPayloadMatches(request)) {
+      if (protocol == Protocol::kRestXml)
+        return fail(AwsError("XAmzContentSHA256Mismatch",
+                             "The provided 'x-amz-content-sha256' header does not match what was "
+                             "computed."));
+      return fail(protocol_errors::InvalidSignature(
+          protocol, "The request body does not match its x-amz-content-sha256 header"));
+    }
   }
 
   if (service == nullptr) {
@@ -301,6 +330,9 @@ http::Response FrontDoor::Handle(http::Request& request) const {
   operation.method = request.method;
   operation.body = request.body;
   std::vector<std::pair<std::string_view, std::string_view>> header_views;
+  header_views.reserve(request.headers.size());
+  for (const auto& header : request.headers) header_views.emplace_back(header.name, header.value);
+  operation.headers = &header_views;
   switch (protocol) {
     case Protocol::kAwsJson10:
     case Protocol::kAwsJson11: {

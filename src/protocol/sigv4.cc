@@ -3,8 +3,10 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <cctype>
 #include <ctime>
 
+#include "common/clock.h"
 #include "common/hashing.h"
 #include "common/strings.h"
 
@@ -71,13 +73,21 @@ Expected<std::optional<Signature>, std::string> FromHeader(const http::Request& 
     return Unexpected(std::string("Authorization header requires 'SignedHeaders' parameter."));
   if (!have_signature)
     return Unexpected(std::string("Authorization header requires 'Signature' parameter."));
-  std::string_view date = request.HeaderOr("x-amz-date");
-  if (date.empty()) date = request.HeaderOr("date");
-  if (date.empty())
-    return Unexpected(
-        std::string("Authorization header requires existence of either a "
-                    "'X-Amz-Date' or a 'Date' header."));
-  signature.amz_date = std::string(Trim(date));
+  std::string_view date = Trim(request.HeaderOr("x-amz-date"));
+  if (!date.empty()) {
+    signature.amz_date = std::string(date);
+  } else {
+    // Signed with the Date header: the string to sign carries the same instant in the basic
+    // ISO 8601 form, as the SDKs compute it.
+    std::string_view http_date = Trim(request.HeaderOr("date"));
+    if (http_date.empty())
+      return Unexpected(
+          std::string("Authorization header requires existence of either a "
+                      "'X-Amz-Date' or a 'Date' header."));
+    auto parsed = ParseHttpDate(http_date);
+    if (!parsed) return Unexpected("Date must be in RFC 1123 format: " + std::string(http_date));
+    signature.amz_date = FormatAmzDate(*parsed);
+  }
   return std::optional<Signature>(std::move(signature));
 }
 
@@ -256,6 +266,25 @@ bool Verify(const http::Request& request, const Signature& signature, std::strin
                               StringToSign(signature, CanonicalRequest(request, signature)));
   return expected.size() == signature.signature.size() &&
          CRYPTO_memcmp(expected.data(), signature.signature.data(), expected.size()) == 0;
+}
+
+bool DeclaredPayloadMatches(const http::Request& request) {
+  const std::string* declared = request.FindHeader("x-amz-content-sha256");
+  if (declared == nullptr || declared->size() != 64) return true;
+  for (char c : *declared)
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return true;
+  return ToLower(*declared) == HexEncode(Sha256(request.body));
+}
+
+std::optional<std::chrono::system_clock::time_point> ParseHttpDate(std::string_view text) {
+  std::string copy(text);
+  std::tm parts{};
+  const char* end = strptime(copy.c_str(), "%a, %d %b %Y %H:%M:%S", &parts);
+  if (end == nullptr) return std::nullopt;
+  std::string_view zone = Trim(std::string_view(end));
+  if (zone != "GMT" && zone != "UTC" && zone != "-0000" && zone != "+0000" && zone != "Z")
+    return std::nullopt;
+  return std::chrono::system_clock::from_time_t(timegm(&parts));
 }
 
 std::optional<std::chrono::system_clock::time_point> ParseAmzDate(std::string_view text) {

@@ -57,6 +57,13 @@ std::string Sign(std::string_view secret, const Credential& credential,
 // Recomputes the signature with `secret` and compares in constant time.
 bool Verify(const http::Request& request, const Signature& signature, std::string_view secret);
 
+// False when the request declares a hex SHA-256 of its body (x-amz-content-sha256) that is
+// not the hash of the body received. UNSIGNED-PAYLOAD and streaming values are not hashes.
+bool DeclaredPayloadMatches(const http::Request& request);
+
+// Parses an RFC 7231 / RFC 1123 HTTP date ("Sat, 21 Nov 2026 05:58:32 GMT" or "-0000").
+std::optional<std::chrono::system_clock::time_point> ParseHttpDate(std::string_view text);
+
 // Parses yyyymmddThhmmssZ; nullopt when malformed.
 std::optional<std::chrono::system_clock::time_point> ParseAmzDate(std::string_view text);
 

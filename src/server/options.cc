@@ -108,6 +108,11 @@ const std::vector<OptionSpec>& Specs() {
            if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty())
              return Fail("expected ID:SECRET or ID:SECRET:ACCOUNT, got '" + std::string(entry) +
                          "'");
+           if (parts.size() == 3 &&
+               (parts[2].size() != 12 ||
+                parts[2].find_first_not_of("0123456789") != std::string_view::npos))
+             return Fail("the account of key '" + std::string(parts[0]) +
+                         "' must be 12 digits, got '" + std::string(parts[2]) + "'");
            AuthOptions::Key key{std::string(parts[1]),
                                 parts.size() == 3 ? std::string(parts[2]) : std::string()};
            o.auth.keys[std::string(parts[0])] = key;
