@@ -23,12 +23,19 @@ Expected<std::unique_ptr<App>, std::string> App::Create(const ServeOptions& opti
   if (!blobs) return Unexpected(blobs.error().message());
   app->blobs_ = std::move(*blobs);
 
+  app->dynamodb_ = std::make_unique<dynamodb::DynamoDbService>(*app->engine_, app->clock_);
+  if (Status status = app->dynamodb_->Load(); !status.ok())
+    return Unexpected("cannot load DynamoDB tables: " + status.message());
+
   app->front_door_ = std::make_unique<FrontDoor>(options.auth);
   app->front_door_->AddService(app->sts_.Describe());
+  app->front_door_->AddService(app->dynamodb_->Describe());
 
   app->admin_ = std::make_unique<Admin>(app->clock_, *app->engine_, *app->blobs_,
                                         app->front_door_->ImplementedServices());
   Admin* admin = app->admin_.get();
+  dynamodb::DynamoDbService* dynamodb = app->dynamodb_.get();
+  admin->AddResetHook([dynamodb] { dynamodb->Reset(); });
   auto admin_handler = [admin](http::Request& request) { return admin->Handle(request); };
   for (const char* prefix : {"/_lamina/", "/_localstack/", "/moto-api/"})
     app->front_door_->AddAdminRoute(prefix, admin_handler);

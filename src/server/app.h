@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "common/expected.h"
+#include "dynamodb/service.h"
 #include "http/server.h"
 #include "protocol/front_door.h"
 #include "server/admin.h"
@@ -41,6 +42,7 @@ class App {
   std::unique_ptr<FrontDoor> front_door_;
   std::unique_ptr<Admin> admin_;
   sts::StsService sts_;
+  std::unique_ptr<dynamodb::DynamoDbService> dynamodb_;
   std::unique_ptr<http::Server> server_;
 };
 

@@ -41,7 +41,12 @@ Expected<void, std::string> ResolveOperand(const Operand& operand, const Item& i
       out->from_request = true;
       return {};
     case Operand::Kind::kSize: {
-      const AttributeValue* target = Resolve(item, operand.path);
+      // size() of a path, or of a value from the request.
+      const AttributeValue* target = nullptr;
+      if (!operand.path.elements.empty())
+        target = Resolve(item, operand.path);
+      else if (!operand.arguments.empty() && operand.arguments[0].kind == Operand::Kind::kValue)
+        target = &operand.arguments[0].value;
       if (target == nullptr) return {};
       size_t size = 0;
       switch (target->type()) {
@@ -145,7 +150,7 @@ Expected<Type, std::string> ParseTypeName(const AttributeValue& value, std::stri
   }
   return Unexpected("Invalid " + std::string(kind) + ": Invalid attribute type name found; type: " +
                     (value.type() == Type::kS ? value.scalar() : Describe(value)) +
-                    ", valid types: { B, NULL, SS, BOOL, L, BS, N, NS, S, M }");
+                    ", valid types: {B,NULL,SS,BOOL,L,BS,N,NS,S,M}");
 }
 
 }  // namespace

@@ -1,0 +1,263 @@
+// PutItem, GetItem, UpdateItem, DeleteItem.
+
+#include "dynamodb/expressions/evaluate.h"
+#include "dynamodb/expressions/update.h"
+#include "dynamodb/item_codec.h"
+#include "dynamodb/request.h"
+#include "dynamodb/service.h"
+
+namespace lamina::dynamodb {
+
+namespace {
+
+enum class Returns { kNone, kAllOld, kUpdatedOld, kAllNew, kUpdatedNew };
+
+Expected<Returns, AwsError> ParseReturnValues(const json::object& input, bool update_allowed) {
+  auto value =
+      OptionalEnum(input, "ReturnValues",
+                   {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"}, "returnValues");
+  if (!value) return Unexpected(value.error());
+  std::string_view text = value->value_or("NONE");
+  if (!update_allowed && text != "NONE" && text != "ALL_OLD")
+    return Unexpected(errors::Validation("ReturnValues can only be ALL_OLD or NONE"));
+  if (text == "ALL_OLD") return Returns::kAllOld;
+  if (text == "UPDATED_OLD") return Returns::kUpdatedOld;
+  if (text == "ALL_NEW") return Returns::kAllNew;
+  if (text == "UPDATED_NEW") return Returns::kUpdatedNew;
+  return Returns::kNone;
+}
+
+// ReturnValuesOnConditionCheckFailure=ALL_OLD.
+Expected<bool, AwsError> OldItemOnFailure(const json::object& input) {
+  auto value = OptionalEnum(input, "ReturnValuesOnConditionCheckFailure", {"ALL_OLD", "NONE"},
+                            "returnValuesOnConditionCheckFailure");
+  if (!value) return Unexpected(value.error());
+  return value->has_value() && **value == "ALL_OLD";
+}
+
+bool WantsCapacity(const json::object& input) {
+  const json::value* mode = input.if_contains("ReturnConsumedCapacity");
+  return mode != nullptr && mode->is_string() && mode->get_string() != "NONE";
+}
+
+// Validates ReturnConsumedCapacity and ReturnItemCollectionMetrics (accepted, as DynamoDB).
+Expected<void, AwsError> ValidateReturnOptions(const json::object& input) {
+  auto capacity = OptionalEnum(input, "ReturnConsumedCapacity", {"INDEXES", "TOTAL", "NONE"},
+                               "returnConsumedCapacity");
+  if (!capacity) return Unexpected(capacity.error());
+  auto metrics = OptionalEnum(input, "ReturnItemCollectionMetrics", {"SIZE", "NONE"},
+                              "returnItemCollectionMetrics");
+  if (!metrics) return Unexpected(metrics.error());
+  return {};
+}
+
+// Evaluates the request's condition against the current item (or an empty one); a false
+// condition is ConditionalCheckFailedException, carrying the item when asked.
+Expected<void, AwsError> CheckCondition(const Expressions& expressions,
+                                        const std::optional<Item>& current, bool old_on_failure) {
+  if (!expressions.condition) return {};
+  static const Item kEmpty;
+  auto passed = Check(*expressions.condition, current ? *current : kEmpty, "ConditionExpression");
+  if (!passed) return Unexpected(passed.error());
+  if (!*passed)
+    return Unexpected(
+        errors::ConditionalCheckFailed(old_on_failure && current ? &*current : nullptr));
+  return {};
+}
+
+void AddCapacity(json::object& output, const json::object& input, const Table& table, double units,
+                 bool is_write) {
+  if (auto capacity = ConsumedCapacity(input, table, units, is_write))
+    output["ConsumedCapacity"] = std::move(*capacity);
+}
+
+}  // namespace
+
+OperationResult DynamoDbService::PutItem(OperationRequest& request) {
+  const json::object& input = request.input;
+  auto table = FindTable(catalog_, request, input);
+  if (!table) return Unexpected(table.error());
+  const json::value* wire = input.if_contains("Item");
+  if (wire == nullptr || wire->is_null())
+    return Unexpected(errors::Validation(
+        "1 validation error detected: Value null at 'item' failed to satisfy constraint: Member "
+        "must not be null"));
+  auto item = ParseAttributeMap(*wire);
+  if (!item) return Unexpected(errors::FromValueError(item.error()));
+  auto key = KeyOfItem(**table, *item);
+  if (!key) return Unexpected(key.error());
+  size_t size = ItemSize(*item);
+  if (size > kMaxItemBytes)
+    return Unexpected(errors::Validation("Item size has exceeded the maximum allowed size"));
+  auto returns = ParseReturnValues(input, false);
+  if (!returns) return Unexpected(returns.error());
+  auto old_on_failure = OldItemOnFailure(input);
+  if (!old_on_failure) return Unexpected(old_on_failure.error());
+  if (auto valid = ValidateReturnOptions(input); !valid) return Unexpected(valid.error());
+  auto expressions = ParseExpressions(input, {.condition = true});
+  if (!expressions) return Unexpected(expressions.error());
+
+  std::string encoded = EncodeItem(*item);
+  bool need_old = expressions->condition || *returns == Returns::kAllOld || WantsCapacity(input);
+  std::optional<Item> old;
+  {
+    std::lock_guard lock(LockFor(key->storage_key));
+    if (need_old) {
+      auto current = ReadItem(key->storage_key);
+      if (!current) return Unexpected(current.error());
+      old = std::move(*current);
+      if (auto ok = CheckCondition(*expressions, old, *old_on_failure); !ok)
+        return Unexpected(ok.error());
+    }
+    Status status = engine_.Put(catalog_.items(), key->storage_key, encoded);
+    if (!status.ok()) return Unexpected(errors::Internal("cannot write item: " + status.message()));
+  }
+  json::object output;
+  if (*returns == Returns::kAllOld && old) output["Attributes"] = ToJson(*old);
+  AddCapacity(output, input, **table, WriteUnits(std::max(size, old ? ItemSize(*old) : 0)), true);
+  OperationResponse response;
+  response.output = std::move(output);
+  return response;
+}
+
+OperationResult DynamoDbService::GetItem(OperationRequest& request) {
+  const json::object& input = request.input;
+  auto table = FindTable(catalog_, request, input);
+  if (!table) return Unexpected(table.error());
+  auto key = ParseKey(**table, input.if_contains("Key"));
+  if (!key) return Unexpected(key.error());
+  auto consistent = OptionalBool(input, "ConsistentRead");
+  if (!consistent) return Unexpected(consistent.error());
+  if (auto valid = ValidateReturnOptions(input); !valid) return Unexpected(valid.error());
+  auto expressions = ParseExpressions(input, {.projection = true});
+  if (!expressions) return Unexpected(expressions.error());
+
+  auto item = ReadItem(key->storage_key);
+  if (!item) return Unexpected(item.error());
+  json::object output;
+  size_t size = 0;
+  if (*item) {
+    size = ItemSize(**item);
+    output["Item"] = expressions->projection
+                         ? ToJson(expr::Project(**item, *expressions->projection))
+                         : ToJson(**item);
+  }
+  AddCapacity(output, input, **table, ReadUnits(size, consistent->value_or(false)), false);
+  OperationResponse response;
+  response.output = std::move(output);
+  return response;
+}
+
+OperationResult DynamoDbService::UpdateItem(OperationRequest& request) {
+  const json::object& input = request.input;
+  auto table = FindTable(catalog_, request, input);
+  if (!table) return Unexpected(table.error());
+  auto key = ParseKey(**table, input.if_contains("Key"));
+  if (!key) return Unexpected(key.error());
+  auto returns = ParseReturnValues(input, true);
+  if (!returns) return Unexpected(returns.error());
+  auto old_on_failure = OldItemOnFailure(input);
+  if (!old_on_failure) return Unexpected(old_on_failure.error());
+  if (auto valid = ValidateReturnOptions(input); !valid) return Unexpected(valid.error());
+  auto expressions = ParseExpressions(input, {.condition = true, .update = true});
+  if (!expressions) return Unexpected(expressions.error());
+  if (expressions->update) {
+    for (const auto& action : expressions->update->actions) {
+      const std::string& top = action.path.elements[0].name;
+      if (top == (*table)->partition_key.name ||
+          ((*table)->sort_key && top == (*table)->sort_key->name))
+        return Unexpected(errors::Validation(
+            "One or more parameter values were invalid: Cannot update attribute " + top +
+            ". This attribute is part of the key"));
+    }
+  }
+
+  std::optional<Item> old;
+  Item updated;
+  {
+    std::lock_guard lock(LockFor(key->storage_key));
+    auto current = ReadItem(key->storage_key);
+    if (!current) return Unexpected(current.error());
+    old = std::move(*current);
+    if (auto ok = CheckCondition(*expressions, old, *old_on_failure); !ok)
+      return Unexpected(ok.error());
+    updated = old ? *old : key->attributes;
+    if (expressions->update) {
+      auto applied = expr::ApplyUpdate(*expressions->update, updated);
+      if (!applied) return Unexpected(errors::Validation(applied.error()));
+    }
+    if (ItemSize(updated) > kMaxItemBytes)
+      return Unexpected(
+          errors::Validation("Item size to update has exceeded the maximum allowed size"));
+    Status status = engine_.Put(catalog_.items(), key->storage_key, EncodeItem(updated));
+    if (!status.ok()) return Unexpected(errors::Internal("cannot write item: " + status.message()));
+  }
+
+  json::object output;
+  std::vector<expr::Path> paths;
+  if (expressions->update) paths = expr::UpdatedPaths(*expressions->update);
+  switch (*returns) {
+    case Returns::kAllOld:
+      if (old) output["Attributes"] = ToJson(*old);
+      break;
+    case Returns::kAllNew:
+      output["Attributes"] = ToJson(updated);
+      break;
+    case Returns::kUpdatedOld:
+      if (old) {
+        Item projected = expr::Project(*old, paths);
+        if (!projected.empty()) output["Attributes"] = ToJson(projected);
+      }
+      break;
+    case Returns::kUpdatedNew: {
+      Item projected = expr::Project(updated, paths);
+      if (!projected.empty()) output["Attributes"] = ToJson(projected);
+      break;
+    }
+    case Returns::kNone:
+      break;
+  }
+  AddCapacity(output, input, **table,
+              WriteUnits(std::max(ItemSize(updated), old ? ItemSize(*old) : 0)), true);
+  OperationResponse response;
+  response.output = std::move(output);
+  return response;
+}
+
+OperationResult DynamoDbService::DeleteItem(OperationRequest& request) {
+  const json::object& input = request.input;
+  auto table = FindTable(catalog_, request, input);
+  if (!table) return Unexpected(table.error());
+  auto key = ParseKey(**table, input.if_contains("Key"));
+  if (!key) return Unexpected(key.error());
+  auto returns = ParseReturnValues(input, false);
+  if (!returns) return Unexpected(returns.error());
+  auto old_on_failure = OldItemOnFailure(input);
+  if (!old_on_failure) return Unexpected(old_on_failure.error());
+  if (auto valid = ValidateReturnOptions(input); !valid) return Unexpected(valid.error());
+  auto expressions = ParseExpressions(input, {.condition = true});
+  if (!expressions) return Unexpected(expressions.error());
+
+  std::optional<Item> old;
+  {
+    std::lock_guard lock(LockFor(key->storage_key));
+    auto current = ReadItem(key->storage_key);
+    if (!current) return Unexpected(current.error());
+    old = std::move(*current);
+    if (auto ok = CheckCondition(*expressions, old, *old_on_failure); !ok)
+      return Unexpected(ok.error());
+    if (old) {
+      Status status = engine_.Delete(catalog_.items(), key->storage_key);
+      if (!status.ok())
+        return Unexpected(errors::Internal("cannot delete item: " + status.message()));
+    }
+  }
+  json::object output;
+  if (*returns == Returns::kAllOld && old) output["Attributes"] = ToJson(*old);
+  AddCapacity(output, input, **table, WriteUnits(old ? ItemSize(*old) : 0), true);
+  OperationResponse response;
+  response.output = std::move(output);
+  return response;
+}
+
+}  // namespace lamina::dynamodb

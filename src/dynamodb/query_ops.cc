@@ -1,0 +1,363 @@
+// Query and Scan: one range scan over the table's keys, Limit applied before the filter, pages
+// of at most 1 MB, LastEvaluatedKey / ExclusiveStartKey, parallel Scan segments.
+
+#include "dynamodb/expressions/evaluate.h"
+#include "dynamodb/item_codec.h"
+#include "dynamodb/request.h"
+#include "dynamodb/service.h"
+
+namespace lamina::dynamodb {
+
+namespace {
+
+using expr::Condition;
+using expr::Operand;
+
+// A Query's key condition, taken apart: the partition key's value and the sort key's condition.
+struct KeyRange {
+  AttributeValue partition;
+  const Condition* sort = nullptr;  // points into the parsed key condition
+};
+
+AwsError KeyConditionError(const std::string& message) { return errors::Validation(message); }
+
+// Splits `condition` into the partition-key equality and at most one sort-key condition.
+Expected<void, AwsError> CollectKeyConditions(const Condition& condition,
+                                              std::vector<const Condition*>& parts) {
+  switch (condition.kind) {
+    case Condition::Kind::kAnd:
+      for (const auto& child : condition.children)
+        if (auto ok = CollectKeyConditions(child, parts); !ok) return ok;
+      return {};
+    case Condition::Kind::kCompare:
+      if (condition.comparator == expr::Comparator::kNotEqual)
+        return Unexpected(
+            KeyConditionError("Unsupported operator on KeyConditionExpression: operator: <>"));
+      parts.push_back(&condition);
+      return {};
+    case Condition::Kind::kBetween:
+    case Condition::Kind::kBeginsWith:
+      parts.push_back(&condition);
+      return {};
+    case Condition::Kind::kOr:
+      return Unexpected(KeyConditionError("Invalid operator used in KeyConditionExpression: OR"));
+    case Condition::Kind::kNot:
+      return Unexpected(KeyConditionError("Invalid operator used in KeyConditionExpression: NOT"));
+    case Condition::Kind::kIn:
+      return Unexpected(KeyConditionError("Invalid operator used in KeyConditionExpression: IN"));
+    case Condition::Kind::kAttributeExists:
+      return Unexpected(
+          KeyConditionError("Invalid operator used in KeyConditionExpression: attribute_exists"));
+    case Condition::Kind::kAttributeNotExists:
+      return Unexpected(KeyConditionError(
+          "Invalid operator used in KeyConditionExpression: attribute_not_exists"));
+    case Condition::Kind::kAttributeType:
+      return Unexpected(
+          KeyConditionError("Invalid operator used in KeyConditionExpression: attribute_type"));
+    case Condition::Kind::kContains:
+      return Unexpected(
+          KeyConditionError("Invalid operator used in KeyConditionExpression: contains"));
+  }
+  return {};
+}
+
+Expected<KeyRange, AwsError> AnalyzeKeyCondition(const Table& table, const Condition& condition) {
+  std::vector<const Condition*> parts;
+  if (auto ok = CollectKeyConditions(condition, parts); !ok) return Unexpected(ok.error());
+  KeyRange range;
+  bool have_partition = false;
+  for (const Condition* part : parts) {
+    const Operand* subject = &part->operands[0];
+    const Operand* other = part->operands.size() > 1 ? &part->operands[1] : nullptr;
+    // `:v = pk` is as valid as `pk = :v`.
+    if (part->kind == Condition::Kind::kCompare && subject->kind == Operand::Kind::kValue &&
+        other != nullptr && other->kind == Operand::Kind::kPath)
+      std::swap(subject, other);
+    if (subject->kind != Operand::Kind::kPath || subject->path.elements.size() != 1)
+      return Unexpected(
+          KeyConditionError("Invalid KeyConditionExpression: the key condition must name "
+                            "key attributes"));
+    const std::string& name = subject->path.elements[0].name;
+    for (size_t i = 0; i < part->operands.size(); ++i) {
+      const Operand& operand = part->operands[i];
+      if (&operand == subject) continue;
+      if (operand.kind != Operand::Kind::kValue)
+        return Unexpected(
+            KeyConditionError("Invalid KeyConditionExpression: key conditions compare "
+                              "a key attribute with values"));
+    }
+    if (name == table.partition_key.name) {
+      if (part->kind != Condition::Kind::kCompare || part->comparator != expr::Comparator::kEqual)
+        return Unexpected(KeyConditionError("Query key condition not supported"));
+      if (have_partition)
+        return Unexpected(
+            KeyConditionError("KeyConditionExpressions must only contain one condition per key"));
+      if (other->value.type() != table.partition_key.type)
+        return Unexpected(KeyConditionError(
+            "One or more parameter values were invalid: Condition parameter type does not match "
+            "schema type"));
+      range.partition = other->value;
+      have_partition = true;
+    } else if (table.sort_key && name == table.sort_key->name) {
+      if (range.sort != nullptr)
+        return Unexpected(
+            KeyConditionError("KeyConditionExpressions must only contain one condition per key"));
+      for (size_t i = 1; i < part->operands.size(); ++i) {
+        const AttributeValue& value = part->operands[i].kind == Operand::Kind::kValue
+                                          ? part->operands[i].value
+                                          : part->operands[0].value;
+        if (value.type() != table.sort_key->type)
+          return Unexpected(KeyConditionError(
+              "One or more parameter values were invalid: Condition parameter type does not "
+              "match schema type"));
+      }
+      if (part->kind == Condition::Kind::kBeginsWith && table.sort_key->type == Type::kN)
+        return Unexpected(KeyConditionError(
+            "Invalid KeyConditionExpression: Incorrect operand type for operator or function; "
+            "operator or function: begins_with, operand type: N"));
+      range.sort = part;
+    } else {
+      return Unexpected(KeyConditionError("Query condition missed key schema element: " +
+                                          table.partition_key.name));
+    }
+  }
+  if (!have_partition)
+    return Unexpected(KeyConditionError("Query condition missed key schema element: " +
+                                        table.partition_key.name));
+  return range;
+}
+
+struct PageOptions {
+  std::optional<int64_t> limit;
+  bool forward = true;
+  bool consistent = false;
+  bool count_only = false;
+  const expr::Condition* filter = nullptr;
+  const expr::Condition* sort_condition = nullptr;
+  const expr::Projection* projection = nullptr;
+};
+
+struct Page {
+  json::array items;
+  int64_t count = 0;
+  int64_t scanned = 0;
+  size_t bytes = 0;
+  std::optional<Item> last_key;
+};
+
+// Shared by Query and Scan: validates Select, Limit, ConsistentRead, ExclusiveStartKey.
+Expected<std::string, AwsError> StartKey(const Table& table, const json::object& input) {
+  const json::value* wire = input.if_contains("ExclusiveStartKey");
+  if (wire == nullptr || wire->is_null()) return std::string();
+  auto key = ParseKey(table, wire);
+  if (!key)
+    return Unexpected(
+        errors::Validation("The provided starting key is invalid: " + key.error().message));
+  return key->storage_key;
+}
+
+Expected<PageOptions, AwsError> ParsePageOptions(const json::object& input,
+                                                 const Expressions& expressions) {
+  PageOptions options;
+  auto limit = OptionalInteger(input, "Limit");
+  if (!limit) return Unexpected(limit.error());
+  if (limit->has_value() && **limit < 1)
+    return Unexpected(ConstraintViolation(std::to_string(**limit), "limit",
+                                          "Member must have value greater than or equal to 1"));
+  options.limit = *limit;
+  auto consistent = OptionalBool(input, "ConsistentRead");
+  if (!consistent) return Unexpected(consistent.error());
+  options.consistent = consistent->value_or(false);
+  auto select = OptionalEnum(
+      input, "Select",
+      {"ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT"}, "select");
+  if (!select) return Unexpected(select.error());
+  if (select->has_value()) {
+    std::string_view mode = **select;
+    if (mode == "ALL_PROJECTED_ATTRIBUTES")
+      return Unexpected(errors::Validation(
+          "One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is "
+          "supported only when querying an index"));
+    if (mode == "SPECIFIC_ATTRIBUTES" && !expressions.projection)
+      return Unexpected(errors::Validation(
+          "One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES requires "
+          "ProjectionExpression or AttributesToGet"));
+    if ((mode == "ALL_ATTRIBUTES" || mode == "COUNT") && expressions.projection)
+      return Unexpected(errors::Validation(
+          "One or more parameter values were invalid: Cannot specify the ProjectionExpression "
+          "when choosing to get " +
+          std::string(mode)));
+    options.count_only = mode == "COUNT";
+  }
+  for (const char* index : {"IndexName"}) {
+    auto name = OptionalString(input, index);
+    if (!name) return Unexpected(name.error());
+    if (name->has_value())
+      return Unexpected(errors::Validation("The table does not have the specified index: " +
+                                           std::string(**name)));
+  }
+  options.filter = expressions.filter ? &*expressions.filter : nullptr;
+  options.projection = expressions.projection ? &*expressions.projection : nullptr;
+  return options;
+}
+
+// Reads [begin, end) forward or backward, after `start_after` (exclusive) when set.
+Expected<Page, AwsError> ReadPage(const storage::Engine& engine, storage::Keyspace* keyspace,
+                                  const Table& table, const std::string& begin,
+                                  const std::string& end, const std::string& start_after,
+                                  const PageOptions& options) {
+  Page page;
+  auto iterator = engine.NewIterator(keyspace, end);
+  if (options.forward) {
+    if (!start_after.empty() && start_after >= begin) {
+      iterator->Seek(start_after);
+      if (iterator->Valid() && iterator->key() == start_after) iterator->Next();
+    } else {
+      iterator->Seek(begin);
+    }
+  } else {
+    if (!start_after.empty() && start_after < end) {
+      iterator->SeekForPrev(start_after);
+      if (iterator->Valid() && iterator->key() == start_after) iterator->Prev();
+    } else {
+      iterator->SeekToLast();
+    }
+  }
+  static const Item kEmpty;
+  for (; iterator->Valid(); options.forward ? iterator->Next() : iterator->Prev()) {
+    if (iterator->key() < begin) break;
+    auto item = DecodeItem(iterator->value());
+    if (!item) return Unexpected(errors::Internal("stored item is corrupt"));
+    if (options.sort_condition != nullptr) {
+      auto in_range = Check(*options.sort_condition, *item, "KeyConditionExpression");
+      if (!in_range) return Unexpected(in_range.error());
+      if (!*in_range) continue;
+    }
+    ++page.scanned;
+    page.bytes += ItemSize(*item);
+    bool matches = true;
+    if (options.filter != nullptr) {
+      auto passed = Check(*options.filter, *item, "FilterExpression");
+      if (!passed) return Unexpected(passed.error());
+      matches = *passed;
+    }
+    if (matches) {
+      ++page.count;
+      if (!options.count_only)
+        page.items.push_back(
+            ToJson(options.projection ? expr::Project(*item, *options.projection) : *item));
+    }
+    if ((options.limit && page.scanned >= *options.limit) || page.bytes >= kMaxPageBytes) {
+      page.last_key = KeyAttributes(table, *item);
+      break;
+    }
+  }
+  if (Status status = iterator->status(); !status.ok())
+    return Unexpected(errors::Internal("cannot read items: " + status.message()));
+  return page;
+}
+
+json::object PageOutput(Page& page, const json::object& input, const Table& table,
+                        const PageOptions& options) {
+  json::object output;
+  if (!options.count_only) output["Items"] = std::move(page.items);
+  output["Count"] = page.count;
+  output["ScannedCount"] = page.scanned;
+  if (page.last_key) output["LastEvaluatedKey"] = ToJson(*page.last_key);
+  if (auto capacity =
+          ConsumedCapacity(input, table, ReadUnits(page.bytes, options.consistent), false))
+    output["ConsumedCapacity"] = std::move(*capacity);
+  return output;
+}
+
+// The first key after every key starting with `prefix`.
+std::string PrefixEnd(std::string prefix) {
+  while (!prefix.empty() && static_cast<uint8_t>(prefix.back()) == 0xff) prefix.pop_back();
+  if (!prefix.empty()) prefix.back() = static_cast<char>(static_cast<uint8_t>(prefix.back()) + 1);
+  return prefix;
+}
+
+}  // namespace
+
+OperationResult DynamoDbService::Query(OperationRequest& request) {
+  const json::object& input = request.input;
+  auto table = FindTable(catalog_, request, input);
+  if (!table) return Unexpected(table.error());
+  auto expressions =
+      ParseExpressions(input, {.filter = true, .key_condition = true, .projection = true});
+  if (!expressions) return Unexpected(expressions.error());
+  if (!expressions->key_condition)
+    return Unexpected(errors::Validation(
+        "Either the KeyConditions or KeyConditionExpression parameter must be specified in the "
+        "request."));
+  auto range = AnalyzeKeyCondition(**table, *expressions->key_condition);
+  if (!range) return Unexpected(range.error());
+  auto options = ParsePageOptions(input, *expressions);
+  if (!options) return Unexpected(options.error());
+  auto forward = OptionalBool(input, "ScanIndexForward");
+  if (!forward) return Unexpected(forward.error());
+  options->forward = forward->value_or(true);
+  options->sort_condition = range->sort;
+  auto start = StartKey(**table, input);
+  if (!start) return Unexpected(start.error());
+
+  std::string begin = PartitionPrefix((*table)->id, range->partition);
+  std::string end = PrefixEnd(begin);
+  auto page = ReadPage(engine_, catalog_.items(), **table, begin, end, *start, *options);
+  if (!page) return Unexpected(page.error());
+  OperationResponse response;
+  response.output = PageOutput(*page, input, **table, *options);
+  return response;
+}
+
+OperationResult DynamoDbService::Scan(OperationRequest& request) {
+  const json::object& input = request.input;
+  auto table = FindTable(catalog_, request, input);
+  if (!table) return Unexpected(table.error());
+  auto expressions = ParseExpressions(input, {.filter = true, .projection = true});
+  if (!expressions) return Unexpected(expressions.error());
+  auto options = ParsePageOptions(input, *expressions);
+  if (!options) return Unexpected(options.error());
+  auto segment = OptionalInteger(input, "Segment");
+  if (!segment) return Unexpected(segment.error());
+  auto total = OptionalInteger(input, "TotalSegments");
+  if (!total) return Unexpected(total.error());
+  if (segment->has_value() != total->has_value())
+    return Unexpected(errors::Validation(
+        segment->has_value()
+            ? "The TotalSegments parameter is required but was not present in the request when "
+              "Segment parameter is present"
+            : "The Segment parameter is required but was not present in the request when "
+              "parameter TotalSegments is present"));
+  std::string begin = TablePrefix((*table)->id);
+  std::string end = TableEnd((*table)->id);
+  if (total->has_value()) {
+    if (**total < 1 || **total > 1000000)
+      return Unexpected(ConstraintViolation(
+          std::to_string(**total), "totalSegments",
+          **total < 1 ? "Member must have value greater than or equal to 1"
+                      : "Member must have value less than or equal to 1000000"));
+    if (**segment < 0 || **segment >= **total)
+      return Unexpected(errors::Validation(
+          "The Segment parameter is zero-based and must be less than parameter TotalSegments: "
+          "Segment: " +
+          std::to_string(**segment) +
+          " is not less than TotalSegments: " + std::to_string(**total)));
+    // Segment i covers partition hashes [2^64·i/n, 2^64·(i+1)/n).
+    auto boundary = [&](int64_t index) {
+      return static_cast<uint64_t>((static_cast<unsigned __int128>(index) << 64) /
+                                   static_cast<unsigned __int128>(**total));
+    };
+    begin = HashPrefix((*table)->id, boundary(**segment));
+    if (**segment + 1 < **total) end = HashPrefix((*table)->id, boundary(**segment + 1));
+  }
+  auto start = StartKey(**table, input);
+  if (!start) return Unexpected(start.error());
+  auto page = ReadPage(engine_, catalog_.items(), **table, begin, end, *start, *options);
+  if (!page) return Unexpected(page.error());
+  OperationResponse response;
+  response.output = PageOutput(*page, input, **table, *options);
+  return response;
+}
+
+}  // namespace lamina::dynamodb

@@ -1,0 +1,74 @@
+#pragma once
+
+// Amazon DynamoDB (awsJson 1.0, X-Amz-Target DynamoDB_20120810.*). One dispatch table in
+// service.cc maps each operation to its handler; handlers live by family in table_ops.cc,
+// item_ops.cc, query_ops.cc and batch_ops.cc.
+//
+// Thread-safety: handlers run concurrently. Read-modify-write on one item is serialized by a
+// striped lock, so conditional writes are linearizable.
+
+#include <array>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "common/clock.h"
+#include "dynamodb/catalog.h"
+#include "protocol/service.h"
+#include "storage/engine.h"
+
+namespace lamina::dynamodb {
+
+struct PrimaryKey;
+struct Expressions;
+
+class DynamoDbService {
+ public:
+  DynamoDbService(storage::Engine& engine, Clock& clock);
+
+  // Loads the tables from storage; call before serving.
+  Status Load();
+  // Drops cached state after the engine was reset.
+  void Reset();
+  ServiceDescriptor Describe();
+
+  // table_ops.cc — https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_<Name>.html
+  OperationResult CreateTable(OperationRequest& request);
+  OperationResult DescribeTable(OperationRequest& request);
+  OperationResult ListTables(OperationRequest& request);
+  OperationResult DeleteTable(OperationRequest& request);
+  OperationResult TagResource(OperationRequest& request);
+  OperationResult UntagResource(OperationRequest& request);
+  OperationResult ListTagsOfResource(OperationRequest& request);
+  OperationResult DescribeLimits(OperationRequest& request);
+  OperationResult DescribeEndpoints(OperationRequest& request);
+
+  // item_ops.cc
+  OperationResult PutItem(OperationRequest& request);
+  OperationResult GetItem(OperationRequest& request);
+  OperationResult UpdateItem(OperationRequest& request);
+  OperationResult DeleteItem(OperationRequest& request);
+
+  // query_ops.cc
+  OperationResult Query(OperationRequest& request);
+  OperationResult Scan(OperationRequest& request);
+
+  // batch_ops.cc
+  OperationResult BatchGetItem(OperationRequest& request);
+  OperationResult BatchWriteItem(OperationRequest& request);
+
+ private:
+  // The stored item at `storage_key`, or nullopt when absent.
+  Expected<std::optional<Item>, AwsError> ReadItem(const std::string& storage_key) const;
+  std::mutex& LockFor(std::string_view storage_key);
+  // Counts a table's items and bytes (DescribeTable's ItemCount and TableSizeBytes).
+  void CountItems(const Table& table, int64_t* items, int64_t* bytes) const;
+  json::object DescribeTableJson(const Table& table, bool with_counts) const;
+
+  storage::Engine& engine_;
+  Clock& clock_;
+  Catalog catalog_;
+  std::array<std::mutex, 1024> locks_;
+};
+
+}  // namespace lamina::dynamodb
