@@ -1,5 +1,7 @@
 // PutItem, GetItem, UpdateItem, DeleteItem.
 
+#include <algorithm>
+
 #include "dynamodb/expressions/evaluate.h"
 #include "dynamodb/expressions/update.h"
 #include "dynamodb/item_codec.h"
@@ -189,6 +191,13 @@ OperationResult DynamoDbService::UpdateItem(OperationRequest& request) {
     if (ItemSize(updated) > kMaxItemBytes)
       return Unexpected(
           errors::Validation("Item size to update has exceeded the maximum allowed size"));
+    // An update made only of REMOVE actions does not create a missing item.
+    bool only_removes = expressions->update && !expressions->update->actions.empty() &&
+                        std::all_of(expressions->update->actions.begin(),
+                                    expressions->update->actions.end(), [](const auto& action) {
+                                      return action.kind == expr::UpdateAction::Kind::kRemove;
+                                    });
+    if (!old && only_removes) return OperationResponse{};
     Status status = engine_.Put(catalog_.items(), key->storage_key, EncodeItem(updated));
     if (!status.ok()) return Unexpected(errors::Internal("cannot write item: " + status.message()));
   }

@@ -127,6 +127,26 @@ Expected<KeyRange, AwsError> AnalyzeKeyCondition(const Table& table, const Condi
   return range;
 }
 
+// The first key attribute a Query's filter names, if any (DynamoDB filters only non-key
+// attributes in a Query).
+const std::string* KeyAttributeIn(const Table& table, const Condition& condition) {
+  for (const auto& child : condition.children)
+    if (const std::string* found = KeyAttributeIn(table, child)) return found;
+  std::vector<const Operand*> pending;
+  for (const auto& operand : condition.operands) pending.push_back(&operand);
+  while (!pending.empty()) {
+    const Operand* operand = pending.back();
+    pending.pop_back();
+    if (!operand->path.elements.empty()) {
+      const std::string& name = operand->path.elements[0].name;
+      if (name == table.partition_key.name) return &table.partition_key.name;
+      if (table.sort_key && name == table.sort_key->name) return &table.sort_key->name;
+    }
+    for (const auto& argument : operand->arguments) pending.push_back(&argument);
+  }
+  return nullptr;
+}
+
 struct PageOptions {
   std::optional<int64_t> limit;
   bool forward = true;
@@ -292,6 +312,14 @@ OperationResult DynamoDbService::Query(OperationRequest& request) {
         "request."));
   auto range = AnalyzeKeyCondition(**table, *expressions->key_condition);
   if (!range) return Unexpected(range.error());
+  if (expressions->filter) {
+    if (const std::string* key = KeyAttributeIn(**table, *expressions->filter)) {
+      bool legacy = input.if_contains("QueryFilter") != nullptr;
+      return Unexpected(errors::Validation(
+          std::string(legacy ? "QueryFilter" : "Filter Expression") +
+          " can only contain non-primary key attributes: Primary key attribute: " + *key));
+    }
+  }
   auto options = ParsePageOptions(input, *expressions);
   if (!options) return Unexpected(options.error());
   auto forward = OptionalBool(input, "ScanIndexForward");
@@ -303,6 +331,8 @@ OperationResult DynamoDbService::Query(OperationRequest& request) {
 
   std::string begin = PartitionPrefix((*table)->id, range->partition);
   std::string end = PrefixEnd(begin);
+  if (!start->empty() && (*start < begin || *start >= end))
+    return Unexpected(errors::Validation("The provided starting key is outside query range"));
   auto page = ReadPage(engine_, catalog_.items(), **table, begin, end, *start, *options);
   if (!page) return Unexpected(page.error());
   OperationResponse response;

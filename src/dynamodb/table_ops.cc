@@ -206,6 +206,10 @@ OperationResult DynamoDbService::CreateTable(OperationRequest& request) {
           Invalid("Neither ReadCapacityUnits nor WriteCapacityUnits can be "
                   "specified when BillingMode is PAY_PER_REQUEST"));
   } else {
+    if (!has_throughput && billing->has_value())
+      return Unexpected(
+          Invalid("ReadCapacityUnits and WriteCapacityUnits must both be specified "
+                  "when BillingMode is PROVISIONED"));
     if (!has_throughput)
       return Unexpected(errors::Validation("No provisioned throughput specified for the table"));
     if (!throughput->is_object())
