@@ -67,6 +67,36 @@ Expected<void, AwsError> CheckCondition(const Expressions& expressions,
   return {};
 }
 
+// What PutItem, UpdateItem and DeleteItem share: the table, ReturnValues,
+// ReturnValuesOnConditionCheckFailure, the return options and the expressions.
+struct WriteRequest {
+  std::shared_ptr<const Table> table;
+  Returns returns = Returns::kNone;
+  bool old_on_failure = false;
+  Expressions expressions;
+};
+
+Expected<WriteRequest, AwsError> ParseWriteRequest(const Catalog& catalog,
+                                                   const OperationRequest& request,
+                                                   bool is_update) {
+  const json::object& input = request.input;
+  WriteRequest write;
+  auto table = FindTable(catalog, request, input);
+  if (!table) return Unexpected(table.error());
+  write.table = std::move(*table);
+  auto returns = ParseReturnValues(input, is_update);
+  if (!returns) return Unexpected(returns.error());
+  write.returns = *returns;
+  auto old_on_failure = OldItemOnFailure(input);
+  if (!old_on_failure) return Unexpected(old_on_failure.error());
+  write.old_on_failure = *old_on_failure;
+  if (auto valid = ValidateReturnOptions(input); !valid) return Unexpected(valid.error());
+  auto expressions = ParseExpressions(input, {.condition = true, .update = is_update});
+  if (!expressions) return Unexpected(expressions.error());
+  write.expressions = std::move(*expressions);
+  return write;
+}
+
 void AddCapacity(json::object& output, const json::object& input, const Table& table, double units,
                  bool is_write) {
   if (auto capacity = ConsumedCapacity(input, table, units, is_write))
@@ -77,8 +107,9 @@ void AddCapacity(json::object& output, const json::object& input, const Table& t
 
 OperationResult DynamoDbService::PutItem(OperationRequest& request) {
   const json::object& input = request.input;
-  auto table = FindTable(catalog_, request, input);
-  if (!table) return Unexpected(table.error());
+  auto write = ParseWriteRequest(catalog_, request, false);
+  if (!write) return Unexpected(write.error());
+  const Table& table = *write->table;
   const json::value* wire = input.if_contains("Item");
   if (wire == nullptr || wire->is_null())
     return Unexpected(errors::Validation(
@@ -86,21 +117,16 @@ OperationResult DynamoDbService::PutItem(OperationRequest& request) {
         "must not be null"));
   auto item = ParseAttributeMap(*wire);
   if (!item) return Unexpected(errors::FromValueError(item.error()));
-  auto key = KeyOfItem(**table, *item);
+  auto key = KeyOfItem(table, *item);
   if (!key) return Unexpected(key.error());
   size_t size = ItemSize(*item);
   if (size > kMaxItemBytes)
     return Unexpected(errors::Validation("Item size has exceeded the maximum allowed size"));
-  auto returns = ParseReturnValues(input, false);
-  if (!returns) return Unexpected(returns.error());
-  auto old_on_failure = OldItemOnFailure(input);
-  if (!old_on_failure) return Unexpected(old_on_failure.error());
-  if (auto valid = ValidateReturnOptions(input); !valid) return Unexpected(valid.error());
-  auto expressions = ParseExpressions(input, {.condition = true});
-  if (!expressions) return Unexpected(expressions.error());
 
   std::string encoded = EncodeItem(*item);
-  bool need_old = expressions->condition || *returns == Returns::kAllOld || WantsCapacity(input);
+  const Expressions* expressions = &write->expressions;
+  bool need_old =
+      expressions->condition || write->returns == Returns::kAllOld || WantsCapacity(input);
   std::optional<Item> old;
   {
     std::lock_guard lock(LockFor(key->storage_key));
@@ -108,15 +134,15 @@ OperationResult DynamoDbService::PutItem(OperationRequest& request) {
       auto current = ReadItem(key->storage_key);
       if (!current) return Unexpected(current.error());
       old = std::move(*current);
-      if (auto ok = CheckCondition(*expressions, old, *old_on_failure); !ok)
+      if (auto ok = CheckCondition(*expressions, old, write->old_on_failure); !ok)
         return Unexpected(ok.error());
     }
     Status status = engine_.Put(catalog_.items(), key->storage_key, encoded);
     if (!status.ok()) return Unexpected(errors::Internal("cannot write item: " + status.message()));
   }
   json::object output;
-  if (*returns == Returns::kAllOld && old) output["Attributes"] = ToJson(*old);
-  AddCapacity(output, input, **table, WriteUnits(std::max(size, old ? ItemSize(*old) : 0)), true);
+  if (write->returns == Returns::kAllOld && old) output["Attributes"] = ToJson(*old);
+  AddCapacity(output, input, table, WriteUnits(std::max(size, old ? ItemSize(*old) : 0)), true);
   OperationResponse response;
   response.output = std::move(output);
   return response;
@@ -152,22 +178,16 @@ OperationResult DynamoDbService::GetItem(OperationRequest& request) {
 
 OperationResult DynamoDbService::UpdateItem(OperationRequest& request) {
   const json::object& input = request.input;
-  auto table = FindTable(catalog_, request, input);
-  if (!table) return Unexpected(table.error());
-  auto key = ParseKey(**table, input.if_contains("Key"));
+  auto write = ParseWriteRequest(catalog_, request, true);
+  if (!write) return Unexpected(write.error());
+  const Table& table = *write->table;
+  auto key = ParseKey(table, input.if_contains("Key"));
   if (!key) return Unexpected(key.error());
-  auto returns = ParseReturnValues(input, true);
-  if (!returns) return Unexpected(returns.error());
-  auto old_on_failure = OldItemOnFailure(input);
-  if (!old_on_failure) return Unexpected(old_on_failure.error());
-  if (auto valid = ValidateReturnOptions(input); !valid) return Unexpected(valid.error());
-  auto expressions = ParseExpressions(input, {.condition = true, .update = true});
-  if (!expressions) return Unexpected(expressions.error());
+  const Expressions* expressions = &write->expressions;
   if (expressions->update) {
     for (const auto& action : expressions->update->actions) {
       const std::string& top = action.path.elements[0].name;
-      if (top == (*table)->partition_key.name ||
-          ((*table)->sort_key && top == (*table)->sort_key->name))
+      if (top == table.partition_key.name || (table.sort_key && top == table.sort_key->name))
         return Unexpected(errors::Validation(
             "One or more parameter values were invalid: Cannot update attribute " + top +
             ". This attribute is part of the key"));
@@ -181,7 +201,7 @@ OperationResult DynamoDbService::UpdateItem(OperationRequest& request) {
     auto current = ReadItem(key->storage_key);
     if (!current) return Unexpected(current.error());
     old = std::move(*current);
-    if (auto ok = CheckCondition(*expressions, old, *old_on_failure); !ok)
+    if (auto ok = CheckCondition(*expressions, old, write->old_on_failure); !ok)
       return Unexpected(ok.error());
     updated = old ? *old : key->attributes;
     if (expressions->update) {
@@ -205,7 +225,7 @@ OperationResult DynamoDbService::UpdateItem(OperationRequest& request) {
   json::object output;
   std::vector<expr::Path> paths;
   if (expressions->update) paths = expr::UpdatedPaths(*expressions->update);
-  switch (*returns) {
+  switch (write->returns) {
     case Returns::kAllOld:
       if (old) output["Attributes"] = ToJson(*old);
       break;
@@ -226,7 +246,7 @@ OperationResult DynamoDbService::UpdateItem(OperationRequest& request) {
     case Returns::kNone:
       break;
   }
-  AddCapacity(output, input, **table,
+  AddCapacity(output, input, table,
               WriteUnits(std::max(ItemSize(updated), old ? ItemSize(*old) : 0)), true);
   OperationResponse response;
   response.output = std::move(output);
@@ -235,17 +255,12 @@ OperationResult DynamoDbService::UpdateItem(OperationRequest& request) {
 
 OperationResult DynamoDbService::DeleteItem(OperationRequest& request) {
   const json::object& input = request.input;
-  auto table = FindTable(catalog_, request, input);
-  if (!table) return Unexpected(table.error());
-  auto key = ParseKey(**table, input.if_contains("Key"));
+  auto write = ParseWriteRequest(catalog_, request, false);
+  if (!write) return Unexpected(write.error());
+  const Table& table = *write->table;
+  auto key = ParseKey(table, input.if_contains("Key"));
   if (!key) return Unexpected(key.error());
-  auto returns = ParseReturnValues(input, false);
-  if (!returns) return Unexpected(returns.error());
-  auto old_on_failure = OldItemOnFailure(input);
-  if (!old_on_failure) return Unexpected(old_on_failure.error());
-  if (auto valid = ValidateReturnOptions(input); !valid) return Unexpected(valid.error());
-  auto expressions = ParseExpressions(input, {.condition = true});
-  if (!expressions) return Unexpected(expressions.error());
+  const Expressions* expressions = &write->expressions;
 
   std::optional<Item> old;
   {
@@ -253,7 +268,7 @@ OperationResult DynamoDbService::DeleteItem(OperationRequest& request) {
     auto current = ReadItem(key->storage_key);
     if (!current) return Unexpected(current.error());
     old = std::move(*current);
-    if (auto ok = CheckCondition(*expressions, old, *old_on_failure); !ok)
+    if (auto ok = CheckCondition(*expressions, old, write->old_on_failure); !ok)
       return Unexpected(ok.error());
     if (old) {
       Status status = engine_.Delete(catalog_.items(), key->storage_key);
@@ -262,8 +277,8 @@ OperationResult DynamoDbService::DeleteItem(OperationRequest& request) {
     }
   }
   json::object output;
-  if (*returns == Returns::kAllOld && old) output["Attributes"] = ToJson(*old);
-  AddCapacity(output, input, **table, WriteUnits(old ? ItemSize(*old) : 0), true);
+  if (write->returns == Returns::kAllOld && old) output["Attributes"] = ToJson(*old);
+  AddCapacity(output, input, table, WriteUnits(old ? ItemSize(*old) : 0), true);
   OperationResponse response;
   response.output = std::move(output);
   return response;
