@@ -52,6 +52,14 @@ std::string DuplicateMessage(const std::vector<std::string>& members, Type type)
   return std::string(kInvalid) + "Input collection [" + listed + "] contains duplicates.";
 }
 
+// DynamoDB nests documents at most 32 levels deep, a top-level attribute being level 1.
+constexpr int kMaxNestingLevels = 32;
+// Attribute names are 1 to 65,535 bytes.
+constexpr size_t kMaxAttributeNameBytes = 65535;
+
+Expected<AttributeValue, ValueError> ParseValueAt(const json::value& wire, int depth);
+Expected<AttributeMap, ValueError> ParseMapAt(const json::value& wire, int depth);
+
 Expected<AttributeValue, ValueError> ParseSet(Type type, const json::value& wire) {
   if (!wire.is_array())
     return Unexpected(
@@ -117,6 +125,19 @@ bool AttributeValue::operator==(const AttributeValue& other) const {
 }
 
 Expected<AttributeValue, ValueError> ParseAttributeValue(const json::value& wire) {
+  return ParseValueAt(wire, 1);
+}
+
+Expected<AttributeMap, ValueError> ParseAttributeMap(const json::value& wire) {
+  return ParseMapAt(wire, 1);
+}
+
+namespace {
+
+Expected<AttributeValue, ValueError> ParseValueAt(const json::value& wire, int depth) {
+  if (depth > kMaxNestingLevels)
+    return Unexpected(
+        Validation(std::string(kInvalid) + "Nesting Levels have exceeded supported limits"));
   if (!wire.is_object())
     return Unexpected(
         Serialization("Unexpected value type in payload: an AttributeValue is a JSON object"));
@@ -164,7 +185,7 @@ Expected<AttributeValue, ValueError> ParseAttributeValue(const json::value& wire
                                      "Null attribute value types must have the value of true"));
       return AttributeValue::Null();
     case Type::kM: {
-      auto map = ParseAttributeMap(*payload);
+      auto map = ParseMapAt(*payload, depth + 1);
       if (!map) return Unexpected(map.error());
       return AttributeValue::Map(std::move(*map));
     }
@@ -173,7 +194,7 @@ Expected<AttributeValue, ValueError> ParseAttributeValue(const json::value& wire
       AttributeList list;
       list.reserve(payload->get_array().size());
       for (const auto& element : payload->get_array()) {
-        auto value = ParseAttributeValue(element);
+        auto value = ParseValueAt(element, depth + 1);
         if (!value) return Unexpected(value.error());
         list.push_back(std::move(*value));
       }
@@ -187,17 +208,24 @@ Expected<AttributeValue, ValueError> ParseAttributeValue(const json::value& wire
   return Unexpected(Serialization("unknown AttributeValue type"));
 }
 
-Expected<AttributeMap, ValueError> ParseAttributeMap(const json::value& wire) {
+Expected<AttributeMap, ValueError> ParseMapAt(const json::value& wire, int depth) {
   if (!wire.is_object())
     return Unexpected(Serialization("Start of structure or map found where not expected"));
   AttributeMap map;
   for (const auto& member : wire.get_object()) {
-    auto value = ParseAttributeValue(member.value());
+    if (member.key().empty())
+      return Unexpected(Validation(std::string(kInvalid) + "An attribute name may not be empty"));
+    if (member.key().size() > kMaxAttributeNameBytes)
+      return Unexpected(
+          Validation(std::string(kInvalid) + "Attribute name is longer than 65535 bytes"));
+    auto value = ParseValueAt(member.value(), depth);
     if (!value) return Unexpected(value.error());
     map.insert_or_assign(std::string(member.key()), std::move(*value));
   }
   return map;
 }
+
+}  // namespace
 
 json::value ToJson(const AttributeValue& value) {
   json::object out;

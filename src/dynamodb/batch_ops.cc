@@ -93,12 +93,13 @@ OperationResult DynamoDbService::BatchGetItem(OperationRequest& request) {
   json::object unprocessed;
   json::array capacities;
   size_t bytes = 0;
+  bool full = false;
   for (auto& entry : tables) {
     json::array items;
     json::array left;
     size_t table_bytes = 0;
     for (const auto& key : entry.keys) {
-      if (bytes >= kMaxBatchGetBytes) {
+      if (full) {
         left.push_back(ToJson(key.attributes));
         continue;
       }
@@ -106,6 +107,13 @@ OperationResult DynamoDbService::BatchGetItem(OperationRequest& request) {
       if (!item) return Unexpected(item.error());
       if (!*item) continue;
       size_t size = ItemSize(**item);
+      // A reply never exceeds 16 MB: the item that would cross it, and every key after it,
+      // go back as UnprocessedKeys.
+      if (bytes + size > kMaxBatchGetBytes) {
+        full = true;
+        left.push_back(ToJson(key.attributes));
+        continue;
+      }
       bytes += size;
       table_bytes += size;
       items.push_back(entry.expressions.projection

@@ -87,8 +87,9 @@ Status Catalog::Load() {
       continue;
     }
     next_id_ = std::max(next_id_, table->id + 1);
-    by_key_[Key(table->account, table->region, table->name)] =
-        std::make_shared<const Table>(std::move(*table));
+    // The key is built before the table is moved from.
+    std::string key = Key(table->account, table->region, table->name);
+    by_key_[key] = std::make_shared<const Table>(std::move(*table));
   }
   return iterator->status();
 }

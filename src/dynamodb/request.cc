@@ -1,5 +1,6 @@
 #include "dynamodb/request.h"
 
+#include <cctype>
 #include <cmath>
 
 #include "dynamodb/expressions/evaluate.h"
@@ -13,6 +14,14 @@ namespace {
 AwsError WrongType(std::string_view name, std::string_view expected) {
   return errors::Serialization("Unexpected value type for " + std::string(name) + ": expected " +
                                std::string(expected));
+}
+
+// "#name" or ":value": the sigil, then one or more letters, digits or underscores.
+bool IsPlaceholderKey(std::string_view key, char sigil) {
+  if (key.size() < 2 || key[0] != sigil) return false;
+  for (char c : key.substr(1))
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  return true;
 }
 
 }  // namespace
@@ -203,8 +212,16 @@ Expected<Expressions, AwsError> ParseExpressions(const json::object& input,
       return Unexpected(errors::Validation("ExpressionAttributeNames must not be empty"));
     names.emplace();
     for (const auto& member : wire->get_object()) {
+      if (!IsPlaceholderKey(member.key(), '#'))
+        return Unexpected(errors::Validation(
+            "ExpressionAttributeNames contains invalid key: Syntax error; key: \"" +
+            std::string(member.key()) + "\""));
       if (!member.value().is_string())
         return Unexpected(WrongType("ExpressionAttributeNames values", "strings"));
+      if (member.value().get_string().empty())
+        return Unexpected(errors::Validation(
+            "ExpressionAttributeNames contains invalid value: Empty attribute name for key " +
+            std::string(member.key())));
       names->emplace(std::string(member.key()), std::string(member.value().get_string()));
     }
   }
@@ -216,6 +233,10 @@ Expected<Expressions, AwsError> ParseExpressions(const json::object& input,
       return Unexpected(errors::Validation("ExpressionAttributeValues must not be empty"));
     values.emplace();
     for (const auto& member : wire->get_object()) {
+      if (!IsPlaceholderKey(member.key(), ':'))
+        return Unexpected(errors::Validation(
+            "ExpressionAttributeValues contains invalid key: Syntax error; key: \"" +
+            std::string(member.key()) + "\""));
       auto value = ParseAttributeValue(member.value());
       if (!value) {
         if (value.error().serialization) return Unexpected(errors::FromValueError(value.error()));

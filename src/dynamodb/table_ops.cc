@@ -77,6 +77,11 @@ Expected<void, AwsError> ValidateSchema(const json::array& key_schema,
           "1 validation error detected: Value null at 'keySchema." + std::to_string(i + 1) +
           ".member." + (name->has_value() ? "keyType" : "attributeName") +
           "' failed to satisfy constraint: Member must not be null"));
+    if ((*name)->empty() || (*name)->size() > 255)
+      return Unexpected(ConstraintViolation(
+          **name, "keySchema." + std::to_string(i + 1) + ".member.attributeName",
+          (*name)->empty() ? "Member must have length greater than or equal to 1"
+                           : "Member must have length less than or equal to 255"));
     if (i == 0 && **type != "HASH")
       return Unexpected(
           Invalid("Invalid KeySchema: The first KeySchemaElement is not a HASH key type"));
