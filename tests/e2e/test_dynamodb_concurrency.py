@@ -8,29 +8,17 @@ there, hence the #c placeholder)."""
 import random
 import threading
 import time
-import uuid
 
-import pytest
 from botocore.exceptions import ClientError
 
 from conftest import make_client
+from dynamodb_helpers import create_table, unique
 
-FAST_WAITER = {"Delay": 1, "MaxAttempts": 60}
+pytest_plugins = ["conftest_dynamodb"]  # the fixture ddb
+
 THREADS = 16
 DURATION = 10.0            # seconds of hammering, at most
 MAX_CALLS_PER_THREAD = 4000
-
-
-def unique(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def create_table(client, name):
-    client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
-    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig=FAST_WAITER)
-    return name
 
 
 def thread_client(server):
@@ -57,11 +45,6 @@ def run_threads(count, target):
     assert not any(thread.is_alive() for thread in threads), "a worker thread hung"
     if errors:
         raise errors[0]
-
-
-@pytest.fixture(scope="module")
-def ddb(lamina):
-    return make_client(lamina, "dynamodb")
 
 
 def test_conditional_add_loses_no_increment(lamina, ddb):

@@ -22,57 +22,13 @@ from boto3.dynamodb.conditions import Attr
 from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 
-from conftest import ACCESS_KEY, REGION, SECRET_KEY, json_target_headers, make_client, signed
+from conftest import ACCESS_KEY, REGION, SECRET_KEY, json_target_headers, signed
+from dynamodb_helpers import create_table, expect_error, invalid, unique
+
+pytest_plugins = ["conftest_dynamodb"]  # the fixtures ddb, raw and ddbr
 
 # --------------------------------------------------------------------------------------------
-# Helpers (each DynamoDB module carries its own: CTest runs every test_*.py file as a module)
-
-FAST_WAITER = {"Delay": 1, "MaxAttempts": 60}
-
-
-def make_resource(server, *, region=REGION, access_key=ACCESS_KEY, **config):
-    options = {"retries": {"max_attempts": 1, "mode": "standard"}, "connect_timeout": 5,
-               "read_timeout": 30}
-    options.update(config)
-    session = boto3.session.Session(aws_access_key_id=access_key,
-                                    aws_secret_access_key=SECRET_KEY, region_name=region)
-    return session.resource("dynamodb", endpoint_url=server.url,
-                            config=botocore.config.Config(**options))
-
-
-def unique(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def create_table(client, name, *, pk="pk", pk_type="S", sk=None, sk_type="S"):
-    schema = [{"AttributeName": pk, "KeyType": "HASH"}]
-    definitions = [{"AttributeName": pk, "AttributeType": pk_type}]
-    if sk is not None:
-        schema.append({"AttributeName": sk, "KeyType": "RANGE"})
-        definitions.append({"AttributeName": sk, "AttributeType": sk_type})
-    client.create_table(TableName=name, KeySchema=schema, AttributeDefinitions=definitions,
-                        BillingMode="PAY_PER_REQUEST")
-    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig=FAST_WAITER)
-    return name
-
-
-def expect_error(code, call, *args, message=None, prefix=None, contains=None, **kwargs):
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    error = info.value.response["Error"]
-    assert error["Code"] == code, info.value.response
-    if message is not None:
-        assert error["Message"] == message
-    if prefix is not None:
-        assert error["Message"].startswith(prefix), error["Message"]
-    if contains is not None:
-        assert contains in error["Message"], error["Message"]
-    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    return info.value
-
-
-def invalid(call, *args, **kwargs):
-    return expect_error("ValidationException", call, *args, **kwargs)
+# Helpers
 
 
 def canonical(value):
@@ -88,22 +44,6 @@ def canonical(value):
     if isinstance(value, list):
         return [canonical(v) for v in value]
     return value
-
-
-@pytest.fixture(scope="module")
-def ddb(lamina):
-    return make_client(lamina, "dynamodb")
-
-
-@pytest.fixture(scope="module")
-def raw(lamina):
-    """A client that sends what it is given (no botocore parameter validation)."""
-    return make_client(lamina, "dynamodb", parameter_validation=False)
-
-
-@pytest.fixture(scope="module")
-def ddbr(lamina):
-    return make_resource(lamina)
 
 
 @pytest.fixture(scope="module")
@@ -1217,7 +1157,6 @@ def test_legacy_attributes_to_get(raw, ddb, table_s, key):
             UpdateExpression="SET a = :a", ExpressionAttributeValues={":a": {"N": "1"}},
             prefix="Can not use both expression and non-expression parameters in the same "
                    "request")
-
 
 
 # --------------------------------------------------------------------------------------------

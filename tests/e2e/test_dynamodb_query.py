@@ -7,67 +7,19 @@ Written to pass against real DynamoDB as well; reads that follow writes use Cons
 except where a seed's own code does not."""
 
 import hashlib
-import uuid
 from decimal import Decimal
 
-import boto3
-import botocore.config
 import pytest
 from boto3.dynamodb.conditions import Attr, Key
 from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 
-from conftest import ACCESS_KEY, REGION, SECRET_KEY, make_client
+from dynamodb_helpers import MB, create_table, invalid, make_resource, unique
+
+pytest_plugins = ["conftest_dynamodb"]  # the fixtures ddb and raw (ddbr is below)
 
 # --------------------------------------------------------------------------------------------
-# Helpers (each DynamoDB module carries its own: CTest runs every test_*.py file as a module)
-
-FAST_WAITER = {"Delay": 1, "MaxAttempts": 60}
-
-
-def make_resource(server, *, region=REGION, access_key=ACCESS_KEY, **config):
-    options = {"retries": {"max_attempts": 1, "mode": "standard"}, "connect_timeout": 5,
-               "read_timeout": 60}
-    options.update(config)
-    session = boto3.session.Session(aws_access_key_id=access_key,
-                                    aws_secret_access_key=SECRET_KEY, region_name=region)
-    return session.resource("dynamodb", endpoint_url=server.url,
-                            config=botocore.config.Config(**options))
-
-
-def unique(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def create_table(client, name, *, pk="pk", pk_type="S", sk=None, sk_type="S"):
-    schema = [{"AttributeName": pk, "KeyType": "HASH"}]
-    definitions = [{"AttributeName": pk, "AttributeType": pk_type}]
-    if sk is not None:
-        schema.append({"AttributeName": sk, "KeyType": "RANGE"})
-        definitions.append({"AttributeName": sk, "AttributeType": sk_type})
-    client.create_table(TableName=name, KeySchema=schema, AttributeDefinitions=definitions,
-                        BillingMode="PAY_PER_REQUEST")
-    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig=FAST_WAITER)
-    return name
-
-
-def expect_error(code, call, *args, message=None, prefix=None, contains=None, **kwargs):
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    error = info.value.response["Error"]
-    assert error["Code"] == code, info.value.response
-    if message is not None:
-        assert error["Message"] == message
-    if prefix is not None:
-        assert error["Message"].startswith(prefix), error["Message"]
-    if contains is not None:
-        assert contains in error["Message"], error["Message"]
-    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    return info.value
-
-
-def invalid(call, *args, **kwargs):
-    return expect_error("ValidationException", call, *args, **kwargs)
+# Helpers
 
 
 def full_query(table, **kwargs):
@@ -97,18 +49,9 @@ def item_size(item):
 
 
 @pytest.fixture(scope="module")
-def ddb(lamina):
-    return make_client(lamina, "dynamodb")
-
-
-@pytest.fixture(scope="module")
-def raw(lamina):
-    return make_client(lamina, "dynamodb", parameter_validation=False)
-
-
-@pytest.fixture(scope="module")
 def ddbr(lamina):
-    return make_resource(lamina)
+    """conftest_dynamodb's ddbr, but waiting 60 s for a reply rather than 30."""
+    return make_resource(lamina, read_timeout=60)
 
 
 # --------------------------------------------------------------------------------------------
@@ -422,9 +365,6 @@ def test_client_paginator(ddb, table_paging):
 # The 1 MB page
 
 
-MB = 1024 * 1024
-
-
 def test_one_megabyte_pages(ddbr, ddb):
     name = create_table(ddb, unique("q-big"), sk="sk")
     table = ddbr.Table(name)
@@ -638,7 +578,7 @@ def layer_item(distribution, region, architecture, version):
 def test_seed_000_layer_metadata_store(lamina, ddb):
     create_table(ddb, SEED000_TABLE, sk="sk")
     # The seed's publisher: dynamodb = boto3.resource('dynamodb'); table.put_item(Item=...).
-    dynamodb = make_resource(lamina)
+    dynamodb = make_resource(lamina, read_timeout=60)
     table = dynamodb.Table(SEED000_TABLE)
     expected = {"default": [], "minimal": [], "clickhouse": []}
     # Enough "default" layers to pass 1 MB in one partition (several hundred bytes each).

@@ -4,66 +4,18 @@ the boto3 batch_writer, and the aws CLI's dynamodb commands, end to end.
 Written to pass against real DynamoDB as well."""
 
 import json
-import uuid
 from decimal import Decimal
 
-import boto3
-import botocore.config
 import pytest
 from boto3.dynamodb.conditions import Attr
-from botocore.exceptions import ClientError
 
-from conftest import ACCESS_KEY, REGION, SECRET_KEY, make_client
+from conftest import make_client
+from dynamodb_helpers import MB, create_table, expect_error, invalid, make_resource, unique
+
+pytest_plugins = ["conftest_dynamodb"]  # the fixtures ddb and raw (ddbr is below)
 
 # --------------------------------------------------------------------------------------------
-# Helpers (each DynamoDB module carries its own: CTest runs every test_*.py file as a module)
-
-FAST_WAITER = {"Delay": 1, "MaxAttempts": 60}
-
-
-def make_resource(server, *, region=REGION, access_key=ACCESS_KEY, **config):
-    options = {"retries": {"max_attempts": 1, "mode": "standard"}, "connect_timeout": 5,
-               "read_timeout": 60}
-    options.update(config)
-    session = boto3.session.Session(aws_access_key_id=access_key,
-                                    aws_secret_access_key=SECRET_KEY, region_name=region)
-    return session.resource("dynamodb", endpoint_url=server.url,
-                            config=botocore.config.Config(**options))
-
-
-def unique(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def create_table(client, name, *, pk="pk", pk_type="S", sk=None, sk_type="S"):
-    schema = [{"AttributeName": pk, "KeyType": "HASH"}]
-    definitions = [{"AttributeName": pk, "AttributeType": pk_type}]
-    if sk is not None:
-        schema.append({"AttributeName": sk, "KeyType": "RANGE"})
-        definitions.append({"AttributeName": sk, "AttributeType": sk_type})
-    client.create_table(TableName=name, KeySchema=schema, AttributeDefinitions=definitions,
-                        BillingMode="PAY_PER_REQUEST")
-    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig=FAST_WAITER)
-    return name
-
-
-def expect_error(code, call, *args, message=None, prefix=None, contains=None, **kwargs):
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    error = info.value.response["Error"]
-    assert error["Code"] == code, info.value.response
-    if message is not None:
-        assert error["Message"] == message
-    if prefix is not None:
-        assert error["Message"].startswith(prefix), error["Message"]
-    if contains is not None:
-        assert contains in error["Message"], error["Message"]
-    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    return info.value
-
-
-def invalid(call, *args, **kwargs):
-    return expect_error("ValidationException", call, *args, **kwargs)
+# Helpers
 
 
 def scan_all(client, **kwargs):
@@ -81,18 +33,9 @@ def scan_all(client, **kwargs):
 
 
 @pytest.fixture(scope="module")
-def ddb(lamina):
-    return make_client(lamina, "dynamodb")
-
-
-@pytest.fixture(scope="module")
-def raw(lamina):
-    return make_client(lamina, "dynamodb", parameter_validation=False)
-
-
-@pytest.fixture(scope="module")
 def ddbr(lamina):
-    return make_resource(lamina)
+    """conftest_dynamodb's ddbr, but waiting 60 s for a reply rather than 30."""
+    return make_resource(lamina, read_timeout=60)
 
 
 # --------------------------------------------------------------------------------------------
@@ -513,9 +456,6 @@ def test_aws_cli_end_to_end(aws_cli, ddb):
 
 # --------------------------------------------------------------------------------------------
 # Size limits of a page: 1 MB per Scan page, 16 MB per BatchGetItem
-
-
-MB = 1024 * 1024
 
 
 def test_scan_one_megabyte_pages(ddb, ddbr):

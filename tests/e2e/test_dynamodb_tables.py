@@ -10,81 +10,13 @@ import datetime
 import re
 import uuid
 
-import boto3
-import botocore.config
 import pytest
-from botocore.exceptions import ClientError
 
-from conftest import ACCESS_KEY, DEFAULT_ACCOUNT, REGION, SECRET_KEY, UUID_RE, make_client
+from conftest import DEFAULT_ACCOUNT, REGION, UUID_RE, make_client
+from dynamodb_helpers import (FAST_WAITER, create_table, create_table_description, expect_error,
+                              key_schema, make_resource, unique)
 
-# --------------------------------------------------------------------------------------------
-# Helpers (each DynamoDB module carries its own: CTest runs every test_*.py file as a module)
-
-FAST_WAITER = {"Delay": 1, "MaxAttempts": 60}
-
-
-def make_resource(server, *, region=REGION, access_key=ACCESS_KEY, **config):
-    options = {"retries": {"max_attempts": 1, "mode": "standard"}, "connect_timeout": 5,
-               "read_timeout": 30}
-    options.update(config)
-    session = boto3.session.Session(aws_access_key_id=access_key,
-                                    aws_secret_access_key=SECRET_KEY, region_name=region)
-    return session.resource("dynamodb", endpoint_url=server.url,
-                            config=botocore.config.Config(**options))
-
-
-def unique(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def key_schema(pk="pk", pk_type="S", sk=None, sk_type="S"):
-    schema = [{"AttributeName": pk, "KeyType": "HASH"}]
-    definitions = [{"AttributeName": pk, "AttributeType": pk_type}]
-    if sk is not None:
-        schema.append({"AttributeName": sk, "KeyType": "RANGE"})
-        definitions.append({"AttributeName": sk, "AttributeType": sk_type})
-    return {"KeySchema": schema, "AttributeDefinitions": definitions}
-
-
-def create_table(client, name, *, pk="pk", pk_type="S", sk=None, sk_type="S", wait=True,
-                 **kwargs):
-    kwargs.setdefault("BillingMode", "PAY_PER_REQUEST")
-    reply = client.create_table(TableName=name, **key_schema(pk, pk_type, sk, sk_type), **kwargs)
-    if wait:
-        client.get_waiter("table_exists").wait(TableName=name, WaiterConfig=FAST_WAITER)
-    return reply["TableDescription"]
-
-
-def expect_error(code, call, *args, message=None, prefix=None, contains=None, **kwargs):
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    error = info.value.response["Error"]
-    assert error["Code"] == code, info.value.response
-    if message is not None:
-        assert error["Message"] == message
-    if prefix is not None:
-        assert error["Message"].startswith(prefix), error["Message"]
-    if contains is not None:
-        assert contains in error["Message"], error["Message"]
-    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    return info.value
-
-
-@pytest.fixture(scope="module")
-def ddb(lamina):
-    return make_client(lamina, "dynamodb")
-
-
-@pytest.fixture(scope="module")
-def raw(lamina):
-    """A client that sends what it is given (no botocore parameter validation)."""
-    return make_client(lamina, "dynamodb", parameter_validation=False)
-
-
-@pytest.fixture(scope="module")
-def ddbr(lamina):
-    return make_resource(lamina)
-
+pytest_plugins = ["conftest_dynamodb"]  # the fixtures ddb, raw and ddbr
 
 # --------------------------------------------------------------------------------------------
 # CreateTable and DescribeTable
@@ -97,7 +29,7 @@ def arn_of(name, region=REGION, account=DEFAULT_ACCOUNT):
 def test_create_pay_per_request_and_describe(ddb):
     name = unique("ppr")
     before = datetime.datetime.now(datetime.timezone.utc)
-    created = create_table(ddb, name, sk="sk", sk_type="N", wait=False)
+    created = create_table_description(ddb, name, sk="sk", sk_type="N", wait=False)
     assert created["TableName"] == name
     assert created["TableArn"] == arn_of(name)
     assert UUID_RE.match(created["TableId"]), created["TableId"]
@@ -139,7 +71,7 @@ def test_create_pay_per_request_and_describe(ddb):
 def test_create_provisioned_with_tags_stream_and_sse(ddb):
     name = unique("prov")
     tags = [{"Key": "team", "Value": "layers"}, {"Key": "env", "Value": "test"}]
-    created = create_table(
+    created = create_table_description(
         ddb, name, BillingMode="PROVISIONED",
         ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 7},
         Tags=tags,
@@ -288,7 +220,7 @@ def test_list_tables_limit_validation(raw):
 
 def test_delete_table_drops_its_items(ddb):
     name = unique("delete")
-    first = create_table(ddb, name)
+    first = create_table_description(ddb, name)
     for i in range(20):
         ddb.put_item(TableName=name, Item={"pk": {"S": f"k{i}"}, "v": {"N": str(i)}})
     assert ddb.scan(TableName=name, Select="COUNT")["Count"] == 20
@@ -302,7 +234,7 @@ def test_delete_table_drops_its_items(ddb):
                  prefix="Requested resource not found")
     assert name not in ddb.list_tables(Limit=100)["TableNames"]
 
-    second = create_table(ddb, name)
+    second = create_table_description(ddb, name)
     assert second["TableId"] != first["TableId"]
     reply = ddb.scan(TableName=name)
     assert reply["Items"] == []
@@ -355,7 +287,7 @@ def test_missing_table_in_batches(ddb):
 
 def test_tag_untag_list(ddb):
     name = unique("tags")
-    arn = create_table(ddb, name)["TableArn"]
+    arn = create_table_description(ddb, name)["TableArn"]
     assert ddb.list_tags_of_resource(ResourceArn=arn)["Tags"] == []
 
     ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "a", "Value": "1"},
@@ -385,7 +317,7 @@ def test_tags_on_missing_table(ddb):
 
 def test_tags_follow_the_table(ddb):
     name = unique("tags-recreate")
-    arn = create_table(ddb, name, Tags=[{"Key": "k", "Value": "v"}])["TableArn"]
+    arn = create_table_description(ddb, name, Tags=[{"Key": "k", "Value": "v"}])["TableArn"]
     ddb.delete_table(TableName=name)
     ddb.get_waiter("table_not_exists").wait(TableName=name, WaiterConfig=FAST_WAITER)
     create_table(ddb, name)
@@ -518,7 +450,7 @@ def test_accounts_are_isolated(lamina, ddb):
                  Key={"pk": {"S": "only-in-default"}})
 
     # The same name is free in the other account, with its own ARN and its own items.
-    created = create_table(other, name)
+    created = create_table_description(other, name)
     assert created["TableArn"] == arn_of(name, account="111122223333")
     assert other.scan(TableName=name)["Items"] == []
     other.put_item(TableName=name, Item={"pk": {"S": "only-in-other"}})
@@ -539,7 +471,7 @@ def test_regions_are_isolated(lamina, ddb):
     assert name not in europe.list_tables(Limit=100)["TableNames"]
     expect_error("ResourceNotFoundException", europe.describe_table, TableName=name)
 
-    created = create_table(europe, name)
+    created = create_table_description(europe, name)
     assert created["TableArn"] == arn_of(name, region="eu-west-1")
     europe.put_item(TableName=name, Item={"pk": {"S": "eu"}})
     assert ddb.scan(TableName=name)["Count"] == 0
@@ -555,8 +487,8 @@ def test_tables_and_items_survive_a_restart(start_lamina, tmp_path):
     data_dir = str(tmp_path / "data")
     server = start_lamina(data_dir=data_dir)
     client = make_client(server, "dynamodb")
-    kept = create_table(client, "kept", sk="sk", sk_type="N",
-                        Tags=[{"Key": "k", "Value": "v"}])
+    kept = create_table_description(client, "kept", sk="sk", sk_type="N",
+                                    Tags=[{"Key": "k", "Value": "v"}])
     create_table(client, "dropped")
     for i in range(30):
         client.put_item(TableName="kept", Item={"pk": {"S": "p"}, "sk": {"N": str(i)},
