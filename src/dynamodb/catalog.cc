@@ -60,8 +60,8 @@ std::optional<Table> Deserialize(std::string_view text) {
 
 Catalog::Catalog(storage::Engine& engine)
     : engine_(engine),
-      tables_(engine.GetKeyspace("dynamodb_tables")),
-      items_(engine.GetKeyspace("dynamodb_items")) {}
+      tables_(engine.GetKeyspace(kTablesKeyspace)),
+      items_(engine.GetKeyspace(kItemsKeyspace)) {}
 
 std::string Catalog::Key(std::string_view account, std::string_view region, std::string_view name) {
   std::string key(1, kTablePrefix);

@@ -43,6 +43,10 @@ struct Table {
 
 class Catalog {
  public:
+  // The storage keyspaces DynamoDB uses.
+  static constexpr const char* kTablesKeyspace = "dynamodb_tables";
+  static constexpr const char* kItemsKeyspace = "dynamodb_items";
+
   explicit Catalog(storage::Engine& engine);
 
   // Reads every table from storage. Call once before serving.

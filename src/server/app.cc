@@ -16,7 +16,10 @@ App::~App() {
 
 Expected<std::unique_ptr<App>, std::string> App::Create(const ServeOptions& options) {
   std::unique_ptr<App> app(new App(options));
-  auto engine = storage::Engine::Open(options.storage);
+  storage::EngineOptions storage_options = options.storage;
+  storage_options.keyspaces = {dynamodb::Catalog::kTablesKeyspace,
+                               dynamodb::Catalog::kItemsKeyspace};
+  auto engine = storage::Engine::Open(storage_options);
   if (!engine) return Unexpected(engine.error().message());
   app->engine_ = std::move(*engine);
   auto blobs = storage::BlobStore::Open(options.storage.data_dir, options.storage.in_memory);

@@ -33,6 +33,9 @@ struct EngineOptions {
   bool in_memory = false;
   // Durability of acknowledged writes. Default: kOs.
   SyncMode sync = SyncMode::kOs;
+  // Keyspaces created by Open itself, in one step, rather than one by one on first use (each
+  // later creation rewrites RocksDB's manifest and options files). Default: none.
+  std::vector<std::string> keyspaces;
 };
 
 class Keyspace;  // Opaque handle; owned by the Engine, valid for its lifetime.
