@@ -163,27 +163,47 @@ Options Parse(int argc, char** argv) {
       if (i + 1 >= argc) Usage(("missing value after " + std::string(a)).c_str());
       return argv[++i];
     };
-    if (a == "--host") o.host = value();
-    else if (a == "--port") o.port = std::atoi(value());
-    else if (a == "--op") o.op_name = value();
-    else if (a == "--connections") o.connections = std::atoi(value());
-    else if (a == "--warmup") o.warmup = std::atof(value());
-    else if (a == "--duration") o.duration = std::atof(value());
-    else if (a == "--table") o.table = value();
-    else if (a == "--prefix") o.prefix = value();
-    else if (a == "--partitions") o.partitions = std::atoi(value());
-    else if (a == "--partition-items") o.partition_items = std::atoi(value());
-    else if (a == "--limit") o.limit = std::atoi(value());
-    else if (a == "--item-bytes") o.item_bytes = std::atoi(value());
-    else if (a == "--timeout") o.timeout = std::atof(value());
-    else if (a == "--seed") o.seed = std::strtoull(value(), nullptr, 10);
-    else Usage(("unknown argument " + std::string(a)).c_str());
+    if (a == "--host")
+      o.host = value();
+    else if (a == "--port")
+      o.port = std::atoi(value());
+    else if (a == "--op")
+      o.op_name = value();
+    else if (a == "--connections")
+      o.connections = std::atoi(value());
+    else if (a == "--warmup")
+      o.warmup = std::atof(value());
+    else if (a == "--duration")
+      o.duration = std::atof(value());
+    else if (a == "--table")
+      o.table = value();
+    else if (a == "--prefix")
+      o.prefix = value();
+    else if (a == "--partitions")
+      o.partitions = std::atoi(value());
+    else if (a == "--partition-items")
+      o.partition_items = std::atoi(value());
+    else if (a == "--limit")
+      o.limit = std::atoi(value());
+    else if (a == "--item-bytes")
+      o.item_bytes = std::atoi(value());
+    else if (a == "--timeout")
+      o.timeout = std::atof(value());
+    else if (a == "--seed")
+      o.seed = std::strtoull(value(), nullptr, 10);
+    else
+      Usage(("unknown argument " + std::string(a)).c_str());
   }
-  if (o.op_name == "put") o.op = Op::kPut;
-  else if (o.op_name == "get") o.op = Op::kGet;
-  else if (o.op_name == "query") o.op = Op::kQuery;
-  else if (o.op_name == "health") o.op = Op::kHealth;
-  else Usage("--op must be put, get, query or health");
+  if (o.op_name == "put")
+    o.op = Op::kPut;
+  else if (o.op_name == "get")
+    o.op = Op::kGet;
+  else if (o.op_name == "query")
+    o.op = Op::kQuery;
+  else if (o.op_name == "health")
+    o.op = Op::kHealth;
+  else
+    Usage("--op must be put, get, query or health");
   if (o.port <= 0 || o.port > 65535) Usage("--port is required");
   if (o.connections < 1 || o.connections > 4096) Usage("--connections must be 1..4096");
   if (o.duration <= 0 || o.warmup < 0) Usage("--duration must be > 0, --warmup >= 0");
@@ -311,8 +331,10 @@ int ParseResponse(std::string& in, bool eof, Response& r) {
     if (colon == std::string_view::npos) continue;
     std::string_view name = Trim(line.substr(0, colon));
     std::string_view value = Trim(line.substr(colon + 1));
-    if (IEquals(name, "content-length")) content_length = std::atoll(std::string(value).c_str());
-    else if (IEquals(name, "transfer-encoding")) chunked = IContains(value, "chunked");
+    if (IEquals(name, "content-length"))
+      content_length = std::atoll(std::string(value).c_str());
+    else if (IEquals(name, "transfer-encoding"))
+      chunked = IContains(value, "chunked");
     else if (IEquals(name, "connection")) {
       if (IContains(value, "close")) conn_close = true;
       if (IContains(value, "keep-alive")) conn_keep = true;
@@ -342,9 +364,12 @@ int ParseResponse(std::string& in, bool eof, Response& r) {
     }
   }
   if (content_length < 0) {
-    if (r.status == 204 || r.status == 304 || r.status / 100 == 1) content_length = 0;
-    else if (!eof) return 0;  // body ends when the peer closes
-    else content_length = static_cast<long long>(in.size() - body_start);
+    if (r.status == 204 || r.status == 304 || r.status / 100 == 1)
+      content_length = 0;
+    else if (!eof)
+      return 0;  // body ends when the peer closes
+    else
+      content_length = static_cast<long long>(in.size() - body_start);
     r.close = true;
   }
   if (in.size() < body_start + static_cast<size_t>(content_length)) return 0;
@@ -499,7 +524,8 @@ class Generator {
       body += c.pk;
       body += "\"},\"sk\":{\"S\":\"0\"},\"data\":{\"S\":\"";
       uint64_t r = NextRandom(c.rng);
-      for (int i = 0; i < data; ++i) body += static_cast<char>('a' + (r + static_cast<uint64_t>(i) * 7) % 26);
+      for (int i = 0; i < data; ++i)
+        body += static_cast<char>('a' + (r + static_cast<uint64_t>(i) * 7) % 26);
       body += "\"}}}";
     } else if (o_.op == Op::kGet) {
       uint64_t r = NextRandom(c.rng);
@@ -514,8 +540,9 @@ class Generator {
       uint64_t r = NextRandom(c.rng);
       c.pk = Partition(static_cast<int>(r % static_cast<uint64_t>(o_.partitions)));
       c.sk.clear();
-      body += "\",\"KeyConditionExpression\":\"pk = :p\",\"ExpressionAttributeValues\":"
-              "{\":p\":{\"S\":\"";
+      body +=
+          "\",\"KeyConditionExpression\":\"pk = :p\",\"ExpressionAttributeValues\":"
+          "{\":p\":{\"S\":\"";
       body += c.pk;
       body += "\"}},\"Limit\":";
       body += std::to_string(o_.limit);
@@ -651,8 +678,10 @@ class Generator {
       return;
     }
     if (parsed == 0) {
-      if (eof) Fail(c, now, c.in.empty() ? "connection closed before a reply"
-                                         : "connection closed inside a reply");
+      if (eof)
+        Fail(
+            c, now,
+            c.in.empty() ? "connection closed before a reply" : "connection closed inside a reply");
       return;
     }
     if (!c.in.empty()) {
@@ -746,13 +775,13 @@ class Generator {
     std::printf("{\"op\":\"%s\",\"connections\":%d,\"warmup_s\":%.3f,\"duration_s\":%.3f,",
                 o_.op_name.c_str(), o_.connections, o_.warmup, window);
     std::printf("\"requests\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"rps\":%.1f,",
-                ok_timed_ + errors_timed_, errors_timed_,
-                static_cast<double>(ok_timed_) / window);
-    std::printf("\"latency_us\":{\"min\":%.1f,\"mean\":%.1f,\"p50\":%.1f,\"p90\":%.1f,"
-                "\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f},",
-                us(static_cast<double>(hist_.Min())), us(hist_.Mean()), us(hist_.Percentile(50)),
-                us(hist_.Percentile(90)), us(hist_.Percentile(99)), us(hist_.Percentile(99.9)),
-                us(static_cast<double>(hist_.Max())));
+                ok_timed_ + errors_timed_, errors_timed_, static_cast<double>(ok_timed_) / window);
+    std::printf(
+        "\"latency_us\":{\"min\":%.1f,\"mean\":%.1f,\"p50\":%.1f,\"p90\":%.1f,"
+        "\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f},",
+        us(static_cast<double>(hist_.Min())), us(hist_.Mean()), us(hist_.Percentile(50)),
+        us(hist_.Percentile(90)), us(hist_.Percentile(99)), us(hist_.Percentile(99.9)),
+        us(static_cast<double>(hist_.Max())));
     std::printf("\"ok_total\":%" PRIu64 ",\"errors_total\":%" PRIu64 ",\"puts_ok\":%" PRIu64
                 ",\"warmup_requests\":%" PRIu64 ",\"connects\":%" PRIu64 ",\"closes\":%" PRIu64
                 ",\"wall_s\":%.3f,\"client_cpu_s\":%.3f,\"error_samples\":[",
