@@ -1,5 +1,6 @@
 #include "dynamodb/item_codec.h"
 
+#include "common/hashing.h"
 #include "dynamodb/number.h"
 
 namespace lamina::dynamodb {
@@ -162,7 +163,181 @@ void AppendEscaped(std::string_view bytes, std::string* out) {
   out->push_back('\x01');
 }
 
+bool AppendValueJson(std::string_view* in, std::string* out, int depth);
+
+// DynamoDB's size of one encoded value (see ValueSize in attribute_value.h).
+bool ValueSizeOf(std::string_view* in, size_t* size, int depth) {
+  if (in->empty() || depth > 64) return false;
+  auto type = static_cast<Type>(static_cast<uint8_t>(in->front()));
+  in->remove_prefix(1);
+  uint64_t length = 0, count = 0;
+  switch (type) {
+    case Type::kS:
+    case Type::kB:
+      if (!ReadVarint(in, &length) || length > in->size()) return false;
+      *size += length;
+      in->remove_prefix(length);
+      return true;
+    case Type::kN: {
+      if (!ReadVarint(in, &length) || length > in->size()) return false;
+      auto number = Number::Parse(in->substr(0, length));
+      *size += number ? number->SizeBytes() : length;
+      in->remove_prefix(length);
+      return true;
+    }
+    case Type::kBool:
+      if (in->empty()) return false;
+      in->remove_prefix(1);
+      *size += 1;
+      return true;
+    case Type::kNull:
+      *size += 1;
+      return true;
+    case Type::kM:
+    case Type::kL:
+      if (!ReadVarint(in, &count) || count > in->size()) return false;
+      *size += 3;
+      for (uint64_t i = 0; i < count; ++i) {
+        if (type == Type::kM) {
+          if (!ReadVarint(in, &length) || length > in->size()) return false;
+          *size += length;
+          in->remove_prefix(length);
+        }
+        *size += 1;
+        if (!ValueSizeOf(in, size, depth + 1)) return false;
+      }
+      return true;
+    case Type::kSS:
+    case Type::kNS:
+    case Type::kBS:
+      if (!ReadVarint(in, &count) || count > in->size()) return false;
+      for (uint64_t i = 0; i < count; ++i) {
+        if (!ReadVarint(in, &length) || length > in->size()) return false;
+        if (type == Type::kNS) {
+          auto number = Number::Parse(in->substr(0, length));
+          *size += number ? number->SizeBytes() : length;
+        } else {
+          *size += length;
+        }
+        in->remove_prefix(length);
+      }
+      return true;
+  }
+  return false;
+}
+
+bool AppendMapJson(std::string_view* in, std::string* out, int depth) {
+  uint64_t count = 0;
+  if (!ReadVarint(in, &count) || count > in->size()) return false;
+  out->push_back('{');
+  std::string name;
+  for (uint64_t i = 0; i < count; ++i) {
+    if (i > 0) out->push_back(',');
+    if (!ReadBytes(in, &name)) return false;
+    AppendJsonString(name, out);
+    out->push_back(':');
+    if (!AppendValueJson(in, out, depth + 1)) return false;
+  }
+  out->push_back('}');
+  return true;
+}
+
+bool AppendValueJson(std::string_view* in, std::string* out, int depth) {
+  if (in->empty() || depth > 64) return false;
+  auto type = static_cast<Type>(static_cast<uint8_t>(in->front()));
+  in->remove_prefix(1);
+  out->append("{\"");
+  out->append(TypeName(type));
+  out->append("\":");
+  std::string bytes;
+  switch (type) {
+    case Type::kS:
+    case Type::kN:
+    case Type::kB:
+      if (!ReadBytes(in, &bytes)) return false;
+      AppendJsonString(type == Type::kB ? Base64Encode(bytes) : bytes, out);
+      break;
+    case Type::kBool:
+      if (in->empty()) return false;
+      out->append(in->front() != 0 ? "true" : "false");
+      in->remove_prefix(1);
+      break;
+    case Type::kNull:
+      out->append("true");
+      break;
+    case Type::kM:
+      if (!AppendMapJson(in, out, depth)) return false;
+      break;
+    case Type::kL: {
+      uint64_t count = 0;
+      if (!ReadVarint(in, &count) || count > in->size()) return false;
+      out->push_back('[');
+      for (uint64_t i = 0; i < count; ++i) {
+        if (i > 0) out->push_back(',');
+        if (!AppendValueJson(in, out, depth + 1)) return false;
+      }
+      out->push_back(']');
+      break;
+    }
+    case Type::kSS:
+    case Type::kNS:
+    case Type::kBS: {
+      uint64_t count = 0;
+      if (!ReadVarint(in, &count) || count > in->size()) return false;
+      out->push_back('[');
+      for (uint64_t i = 0; i < count; ++i) {
+        if (i > 0) out->push_back(',');
+        if (!ReadBytes(in, &bytes)) return false;
+        AppendJsonString(type == Type::kBS ? Base64Encode(bytes) : bytes, out);
+      }
+      out->push_back(']');
+      break;
+    }
+    default:
+      return false;
+  }
+  out->push_back('}');
+  return true;
+}
+
 }  // namespace
+
+void AppendJsonString(std::string_view text, std::string* out) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  out->push_back('"');
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(c);
+    } else if (byte < 0x20) {
+      out->append("\\u00");
+      out->push_back(kDigits[byte >> 4]);
+      out->push_back(kDigits[byte & 0xf]);
+    } else {
+      out->push_back(c);
+    }
+  }
+  out->push_back('"');
+}
+
+size_t EncodedItemSize(std::string_view bytes) {
+  uint64_t count = 0;
+  if (!ReadVarint(&bytes, &count)) return 0;
+  size_t size = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t length = 0;
+    if (!ReadVarint(&bytes, &length) || length > bytes.size()) return 0;
+    size += length;
+    bytes.remove_prefix(length);
+    if (!ValueSizeOf(&bytes, &size, 1)) return 0;
+  }
+  return size;
+}
+
+bool AppendItemJson(std::string_view bytes, std::string* out) {
+  return AppendMapJson(&bytes, out, 0) && bytes.empty();
+}
 
 std::string EncodeItem(const Item& item) {
   std::string out;

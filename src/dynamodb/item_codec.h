@@ -22,6 +22,14 @@ std::string EncodeItem(const Item& item);
 // nullopt when `bytes` is not an encoded item (corruption).
 std::optional<Item> DecodeItem(std::string_view bytes);
 
+// Appends the wire JSON of an encoded item ({"a":{"S":"x"},...}) straight from its bytes,
+// without building the item. Returns false (leaving `out` unspecified) on corrupt bytes.
+bool AppendItemJson(std::string_view bytes, std::string* out);
+// ItemSize() of an encoded item, computed from its bytes; 0 on corrupt bytes.
+size_t EncodedItemSize(std::string_view bytes);
+// Appends `text` as a JSON string literal.
+void AppendJsonString(std::string_view text, std::string* out);
+
 // Order-preserving, prefix-free encoding of a key attribute (S, N or B).
 void AppendKeyPart(const AttributeValue& value, std::string* out);
 

@@ -160,19 +160,32 @@ OperationResult DynamoDbService::GetItem(OperationRequest& request) {
   auto expressions = ParseExpressions(input, {.projection = true});
   if (!expressions) return Unexpected(expressions.error());
 
-  auto item = ReadItem(key->storage_key);
-  if (!item) return Unexpected(item.error());
-  json::object output;
-  size_t size = 0;
-  if (*item) {
-    size = ItemSize(**item);
-    output["Item"] = expressions->projection
-                         ? ToJson(expr::Project(**item, *expressions->projection))
-                         : ToJson(**item);
+  std::string bytes;
+  Status status = engine_.Get(catalog_.items(), key->storage_key, &bytes);
+  bool found = status.ok();
+  if (!found && !status.IsNotFound())
+    return Unexpected(errors::Internal("cannot read item: " + status.message()));
+  size_t size = found ? EncodedItemSize(bytes) : 0;
+  // Without a projection the reply is written straight from the stored bytes.
+  std::string output = "{";
+  if (found) {
+    output += "\"Item\":";
+    if (expressions->projection) {
+      auto item = DecodeItem(bytes);
+      if (!item) return Unexpected(errors::Internal("stored item is corrupt"));
+      output += json::serialize(ToJson(expr::Project(*item, *expressions->projection)));
+    } else if (!AppendItemJson(bytes, &output)) {
+      return Unexpected(errors::Internal("stored item is corrupt"));
+    }
   }
-  AddCapacity(output, input, **table, ReadUnits(size, consistent->value_or(false)), false);
+  if (auto capacity =
+          ConsumedCapacity(input, **table, ReadUnits(size, consistent->value_or(false)), false)) {
+    if (found) output += ',';
+    output += "\"ConsumedCapacity\":" + json::serialize(*capacity);
+  }
+  output += '}';
   OperationResponse response;
-  response.output = std::move(output);
+  response.raw_body = std::move(output);
   return response;
 }
 

@@ -158,7 +158,7 @@ struct PageOptions {
 };
 
 struct Page {
-  json::array items;
+  std::string items;  // the matching items as JSON, comma-separated
   int64_t count = 0;
   int64_t scanned = 0;
   size_t bytes = 0;
@@ -243,31 +243,45 @@ Expected<Page, AwsError> ReadPage(const storage::Engine& engine, storage::Keyspa
       iterator->SeekToLast();
     }
   }
-  static const Item kEmpty;
   for (; iterator->Valid(); options.forward ? iterator->Next() : iterator->Prev()) {
     if (iterator->key() < begin) break;
-    auto item = DecodeItem(iterator->value());
-    if (!item) return Unexpected(errors::Internal("stored item is corrupt"));
+    std::string_view bytes = iterator->value();
+    // The item is decoded only when a condition, a projection or the last key needs it;
+    // otherwise its JSON is written straight from the stored bytes.
+    std::optional<Item> item;
+    auto decoded = [&]() -> const Item* {
+      if (!item) item = DecodeItem(bytes);
+      return item ? &*item : nullptr;
+    };
     if (options.sort_condition != nullptr) {
+      if (decoded() == nullptr) return Unexpected(errors::Internal("stored item is corrupt"));
       auto in_range = Check(*options.sort_condition, *item, "KeyConditionExpression");
       if (!in_range) return Unexpected(in_range.error());
       if (!*in_range) continue;
     }
     ++page.scanned;
-    page.bytes += ItemSize(*item);
+    page.bytes += EncodedItemSize(bytes);
     bool matches = true;
     if (options.filter != nullptr) {
+      if (decoded() == nullptr) return Unexpected(errors::Internal("stored item is corrupt"));
       auto passed = Check(*options.filter, *item, "FilterExpression");
       if (!passed) return Unexpected(passed.error());
       matches = *passed;
     }
     if (matches) {
       ++page.count;
-      if (!options.count_only)
-        page.items.push_back(
-            ToJson(options.projection ? expr::Project(*item, *options.projection) : *item));
+      if (!options.count_only) {
+        if (!page.items.empty()) page.items.push_back(',');
+        if (options.projection != nullptr) {
+          if (decoded() == nullptr) return Unexpected(errors::Internal("stored item is corrupt"));
+          page.items += json::serialize(ToJson(expr::Project(*item, *options.projection)));
+        } else if (!AppendItemJson(bytes, &page.items)) {
+          return Unexpected(errors::Internal("stored item is corrupt"));
+        }
+      }
     }
     if ((options.limit && page.scanned >= *options.limit) || page.bytes >= kMaxPageBytes) {
+      if (decoded() == nullptr) return Unexpected(errors::Internal("stored item is corrupt"));
       page.last_key = KeyAttributes(table, *item);
       break;
     }
@@ -277,16 +291,22 @@ Expected<Page, AwsError> ReadPage(const storage::Engine& engine, storage::Keyspa
   return page;
 }
 
-json::object PageOutput(Page& page, const json::object& input, const Table& table,
-                        const PageOptions& options) {
-  json::object output;
-  if (!options.count_only) output["Items"] = std::move(page.items);
-  output["Count"] = page.count;
-  output["ScannedCount"] = page.scanned;
-  if (page.last_key) output["LastEvaluatedKey"] = ToJson(*page.last_key);
+// The reply, serialized by hand around the items' JSON.
+std::string PageOutput(Page& page, const json::object& input, const Table& table,
+                       const PageOptions& options) {
+  std::string output = "{";
+  if (!options.count_only) {
+    output += "\"Items\":[";
+    output += page.items;
+    output += "],";
+  }
+  output += "\"Count\":" + std::to_string(page.count);
+  output += ",\"ScannedCount\":" + std::to_string(page.scanned);
+  if (page.last_key) output += ",\"LastEvaluatedKey\":" + json::serialize(ToJson(*page.last_key));
   if (auto capacity =
           ConsumedCapacity(input, table, ReadUnits(page.bytes, options.consistent), false))
-    output["ConsumedCapacity"] = std::move(*capacity);
+    output += ",\"ConsumedCapacity\":" + json::serialize(*capacity);
+  output += '}';
   return output;
 }
 
@@ -336,7 +356,7 @@ OperationResult DynamoDbService::Query(OperationRequest& request) {
   auto page = ReadPage(engine_, catalog_.items(), **table, begin, end, *start, *options);
   if (!page) return Unexpected(page.error());
   OperationResponse response;
-  response.output = PageOutput(*page, input, **table, *options);
+  response.raw_body = PageOutput(*page, input, **table, *options);
   return response;
 }
 
@@ -386,7 +406,7 @@ OperationResult DynamoDbService::Scan(OperationRequest& request) {
   auto page = ReadPage(engine_, catalog_.items(), **table, begin, end, *start, *options);
   if (!page) return Unexpected(page.error());
   OperationResponse response;
-  response.output = PageOutput(*page, input, **table, *options);
+  response.raw_body = PageOutput(*page, input, **table, *options);
   return response;
 }
 

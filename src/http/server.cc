@@ -1,5 +1,6 @@
 #include "http/server.h"
 
+#include <array>
 #include <boost/asio.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -82,10 +83,21 @@ struct Server::Impl {
         handler(std::move(request_handler)),
         thread_count(options.threads != 0 ? options.threads
                                           : std::max(1u, std::thread::hardware_concurrency())),
-        io(static_cast<int>(thread_count)),
-        acceptor(io),
-        signals(io, SIGINT, SIGTERM),
-        shutdown_timer(io) {}
+        contexts(MakeContexts(thread_count)),
+        acceptor(*contexts[0]),
+        signals(*contexts[0], SIGINT, SIGTERM),
+        shutdown_timer(*contexts[0]) {}
+
+  // One io_context per thread, each run by exactly one thread: a connection lives on one
+  // context, so its handlers never hop between threads and need no strand.
+  static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(size_t count) {
+    std::vector<std::unique_ptr<asio::io_context>> made;
+    for (size_t i = 0; i < count; ++i) made.push_back(std::make_unique<asio::io_context>(1));
+    return made;
+  }
+  void StopContexts() {
+    for (auto& context : contexts) context->stop();
+  }
 
   asio::awaitable<void> Accept();
   asio::awaitable<void> Serve(std::shared_ptr<Connection> connection);
@@ -96,7 +108,8 @@ struct Server::Impl {
   ServerOptions options;
   Handler handler;
   size_t thread_count;
-  asio::io_context io;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  size_t next_context = 0;  // used by the accept loop only
   tcp::acceptor acceptor;
   asio::signal_set signals;
   asio::steady_timer shutdown_timer;
@@ -107,7 +120,9 @@ struct Server::Impl {
 
 asio::awaitable<void> Server::Impl::Accept() {
   while (!stopping.load()) {
-    auto [error, socket] = co_await acceptor.async_accept(asio::make_strand(io), kAsTuple);
+    asio::io_context& context = *contexts[next_context];
+    next_context = (next_context + 1) % contexts.size();
+    auto [error, socket] = co_await acceptor.async_accept(context, kAsTuple);
     if (error) {
       if (error == asio::error::operation_aborted || stopping.load()) co_return;
       LogWarn("http: accept failed: " + error.message());
@@ -145,14 +160,16 @@ asio::awaitable<void> Server::Impl::Refuse(tcp::socket socket) {
 void Server::Impl::ConnectionClosed(const std::shared_ptr<Connection>& connection) {
   std::lock_guard lock(connections_mutex);
   connections.erase(connection);
-  if (stopping.load() && connections.empty()) io.stop();
+  if (stopping.load() && connections.empty()) StopContexts();
 }
 
 asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> connection) {
   beast::tcp_stream& stream = connection->stream;
   beast::flat_buffer buffer;
+  // Room for a typical request in one read (Beast otherwise starts with 512-byte reads).
+  buffer.reserve(16 * 1024);
   beast::error_code error;
-  std::string remote;
+  std::string head;
   for (;;) {
     connection->idle = true;
     if (stopping.load()) break;
@@ -204,7 +221,7 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> connection
         std::tie(error, std::ignore) = co_await bhttp::async_write(stream, proceed, kAsTuple);
         if (error) break;
       }
-      stream.expires_after(options.idle_timeout);
+      // The deadline armed before the header covers the body too.
       std::tie(error, std::ignore) = co_await bhttp::async_read(stream, buffer, parser, kAsTuple);
       if (error == bhttp::error::body_limit) {
         request.body_too_large = true;
@@ -223,7 +240,6 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> connection
     bool keep_alive = parser.get().keep_alive() && !request.body_too_large;
     bool is_head = request.method == "HEAD";
 
-    stream.expires_never();
     Response reply;
     try {
       reply = handler(request);
@@ -233,32 +249,44 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> connection
       reply.body = PlainErrorBody("InternalFailure", "lamina failed to handle the request");
     }
 
-    bhttp::response<bhttp::string_body> response{static_cast<bhttp::status>(reply.status), 11};
-    bool has_length = false;
-    for (auto& header : reply.headers) {
-      if (EqualsIgnoreCase(header.name, "content-length")) has_length = true;
-      response.insert(header.name, header.value);
-    }
-    if (!reply.FindHeader("x-amzn-RequestId") && !reply.FindHeader("x-amz-request-id"))
-      response.set("x-amzn-RequestId", NewUuid());
-    response.set(bhttp::field::server, "lamina");
+    // The response head is written by hand and sent with the body in one gathered write.
     keep_alive = keep_alive && !reply.close_connection && !stopping.load();
-    response.keep_alive(keep_alive);
-    if (is_head) {
-      if (!has_length) response.content_length(reply.body.size());
-    } else {
-      response.body() = std::move(reply.body);
-      response.prepare_payload();
+    head.clear();
+    head += "HTTP/1.1 ";
+    head += std::to_string(reply.status);
+    head += ' ';
+    head += bhttp::obsolete_reason(static_cast<bhttp::status>(reply.status));
+    head += "\r\n";
+    const std::string* declared_length = nullptr;
+    for (const auto& header : reply.headers) {
+      if (EqualsIgnoreCase(header.name, "content-length")) {
+        declared_length = &header.value;
+        continue;
+      }
+      head += header.name;
+      head += ": ";
+      head += header.value;
+      head += "\r\n";
     }
+    if (!reply.FindHeader("x-amzn-RequestId") && !reply.FindHeader("x-amz-request-id")) {
+      head += "x-amzn-RequestId: ";
+      head += NewUuid();
+      head += "\r\n";
+    }
+    head += "Server: lamina\r\nContent-Length: ";
+    head += is_head && declared_length != nullptr ? *declared_length
+                                                  : std::to_string(reply.body.size());
+    head += "\r\n";
+    if (!keep_alive)
+      head += "Connection: close\r\n";
+    else if (parser.get().version() == 10)
+      head += "Connection: keep-alive\r\n";
+    head += "\r\n";
     stream.expires_after(options.idle_timeout);
-    bhttp::response_serializer<bhttp::string_body> serializer(response);
-    if (is_head) serializer.split(true);
-    if (is_head) {
-      std::tie(error, std::ignore) =
-          co_await bhttp::async_write_header(stream, serializer, kAsTuple);
-    } else {
-      std::tie(error, std::ignore) = co_await bhttp::async_write(stream, serializer, kAsTuple);
-    }
+    std::array<asio::const_buffer, 2> buffers = {
+        asio::buffer(head),
+        asio::buffer(is_head ? std::string_view() : std::string_view(reply.body))};
+    std::tie(error, std::ignore) = co_await asio::async_write(stream, buffers, kAsTuple);
     if (error) break;
 
     if (request.body_too_large) {
@@ -281,7 +309,7 @@ void Server::Impl::BeginShutdown() {
     std::lock_guard lock(connections_mutex);
     open.assign(connections.begin(), connections.end());
     if (connections.empty()) {
-      io.stop();
+      StopContexts();
       return;
     }
   }
@@ -295,7 +323,7 @@ void Server::Impl::BeginShutdown() {
   shutdown_timer.async_wait([this](const beast::error_code& error) {
     if (!error) {
       LogWarn("http: in-flight requests did not finish in time; stopping anyway");
-      io.stop();
+      StopContexts();
     }
   });
 }
@@ -333,13 +361,20 @@ void Server::Run() {
   });
   asio::co_spawn(impl.acceptor.get_executor(), impl.Accept(), asio::detached);
   std::vector<std::thread> threads;
-  for (size_t i = 1; i < impl.thread_count; ++i) threads.emplace_back([&impl] { impl.io.run(); });
-  impl.io.run();
+  for (size_t i = 1; i < impl.contexts.size(); ++i) {
+    asio::io_context* context = impl.contexts[i].get();
+    threads.emplace_back([context] {
+      // Keep the context running while it has no connection yet.
+      auto guard = asio::make_work_guard(*context);
+      context->run();
+    });
+  }
+  impl.contexts[0]->run();
   for (auto& thread : threads) thread.join();
 }
 
 void Server::Stop() {
-  asio::post(impl_->io, [this] { impl_->BeginShutdown(); });
+  asio::post(*impl_->contexts[0], [this] { impl_->BeginShutdown(); });
 }
 
 }  // namespace lamina::http

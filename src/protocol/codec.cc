@@ -117,7 +117,9 @@ http::Response RenderSuccess(Protocol protocol, const ServiceDescriptor& service
   switch (protocol) {
     case Protocol::kAwsJson10:
     case Protocol::kAwsJson11:
-      reply.body = json::serialize(response.output);
+      // A handler may hand over its output already serialized (large Query pages).
+      reply.body =
+          response.raw_body ? std::move(*response.raw_body) : json::serialize(response.output);
       reply.SetHeader("Content-Type", std::string(ContentType(protocol)));
       reply.SetHeader("x-amzn-RequestId", std::string(request_id));
       AddJsonChecksum(reply);

@@ -65,6 +65,7 @@ struct OperationResponse {
   // REST protocols: headers bound to output members, e.g. ETag.
   std::vector<std::pair<std::string, std::string>> headers;
   // REST protocols: the body as bytes (XML documents, downloads), with its content type.
+  // JSON protocols: the output already serialized as JSON text, used instead of `output`.
   std::optional<std::string> raw_body;
   std::string content_type;
 };

@@ -151,6 +151,8 @@ Expected<std::unique_ptr<Engine>, Status> Engine::Open(const EngineOptions& opti
           Status::IoError("cannot create data directory " + path + ": " + error.message()));
   }
   impl.write_options.sync = options.sync == SyncMode::kFsync;
+  // In memory nothing outlives the process, so a write-ahead log would only cost time.
+  impl.write_options.disableWAL = options.in_memory;
 
   std::vector<std::string> names;
   if (!rocksdb::DB::ListColumnFamilies(db_options, path, &names).ok() || names.empty())

@@ -130,3 +130,24 @@ TEST(KeyCodec, HashSpreadsPartitionsOverSegments) {
 
 }  // namespace
 }  // namespace lamina::dynamodb
+
+namespace lamina::dynamodb {
+namespace {
+
+// The fast paths agree with the reference ones: the JSON written from bytes equals ToJson of
+// the decoded item, and EncodedItemSize equals ItemSize.
+TEST(ItemCodec, JsonAndSizeFromBytesMatchTheDecodedItem) {
+  Item item = SampleItem();
+  item.emplace("quote\"and\\slash\n\x01", AttributeValue::String("tab\t\"x\"\xe2\x82\xac"));
+  item.emplace("big", AttributeValue::NumberText("-123456789012345678901234567890.12345678"));
+  std::string encoded = EncodeItem(item);
+  std::string text;
+  ASSERT_TRUE(AppendItemJson(encoded, &text));
+  EXPECT_EQ(json::parse(text), json::value(ToJson(item)));
+  EXPECT_EQ(EncodedItemSize(encoded), ItemSize(item));
+  std::string truncated;
+  EXPECT_FALSE(AppendItemJson(std::string_view(encoded).substr(0, encoded.size() - 1), &truncated));
+}
+
+}  // namespace
+}  // namespace lamina::dynamodb
