@@ -14,10 +14,7 @@ namespace {
 
 Expected<const json::object*, AwsError> RequestItems(const json::object& input) {
   const json::value* wire = input.if_contains("RequestItems");
-  if (wire == nullptr || wire->is_null())
-    return Unexpected(errors::Validation(
-        "1 validation error detected: Value null at 'requestItems' failed to satisfy constraint: "
-        "Member must not be null"));
+  if (wire == nullptr || wire->is_null()) return Unexpected(MissingMember("requestItems"));
   if (!wire->is_object()) return Unexpected(errors::Serialization("RequestItems must be a map"));
   if (wire->get_object().empty())
     return Unexpected(errors::Validation(
@@ -182,9 +179,7 @@ OperationResult DynamoDbService::BatchWriteItem(OperationRequest& request) {
         const json::value* item_wire =
             put->is_object() ? put->get_object().if_contains("Item") : nullptr;
         if (item_wire == nullptr)
-          return Unexpected(errors::Validation(
-              "1 validation error detected: Value null at 'requestItems." + name +
-              ".member.putRequest.item' failed to satisfy constraint: Member must not be null"));
+          return Unexpected(MissingMember("requestItems." + name + ".member.putRequest.item"));
         auto item = ParseAttributeMap(*item_wire);
         if (!item) return Unexpected(errors::FromValueError(item.error()));
         auto key = KeyOfItem(**table, *item);

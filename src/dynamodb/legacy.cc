@@ -83,10 +83,7 @@ Expected<Condition, AwsError> ConvertOne(std::string_view attribute, const json:
           Invalid("Value must be provided when Exists is true for Attribute: " + name));
     return Function(Condition::Kind::kAttributeNotExists, {PathOperand(name)});
   }
-  if (op == nullptr || !op->is_string())
-    return Unexpected(errors::Validation(
-        "1 validation error detected: Value null at 'comparisonOperator' failed to satisfy "
-        "constraint: Member must not be null"));
+  if (op == nullptr || !op->is_string()) return Unexpected(MissingMember("comparisonOperator"));
   std::string_view comparison = op->get_string();
   std::vector<AttributeValue> values;
   if (list != nullptr && !list->is_null()) {

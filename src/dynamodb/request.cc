@@ -62,6 +62,11 @@ AwsError ConstraintViolation(std::string_view value, std::string_view path,
                             "' failed to satisfy constraint: " + std::string(constraint));
 }
 
+AwsError MissingMember(std::string_view path) {
+  return errors::Validation("1 validation error detected: Value null at '" + std::string(path) +
+                            "' failed to satisfy constraint: Member must not be null");
+}
+
 Expected<std::optional<std::string_view>, AwsError> OptionalEnum(
     const json::object& input, std::string_view name,
     std::initializer_list<std::string_view> allowed, std::string_view path_for_message) {
@@ -95,19 +100,21 @@ Expected<void, AwsError> ValidateTableName(std::string_view name, std::string_vi
   return {};
 }
 
+Expected<std::string_view, AwsError> TableNameOf(const json::object& input) {
+  auto name = OptionalString(input, "TableName");
+  if (!name) return Unexpected(name.error());
+  if (!name->has_value()) return Unexpected(MissingMember("tableName"));
+  if (auto valid = ValidateTableName(**name, "tableName"); !valid) return Unexpected(valid.error());
+  return **name;
+}
+
 Expected<std::shared_ptr<const Table>, AwsError> FindTable(const Catalog& catalog,
                                                            const OperationRequest& request,
                                                            const json::object& input) {
-  auto name = OptionalString(input, "TableName");
+  auto name = TableNameOf(input);
   if (!name) return Unexpected(name.error());
-  if (!name->has_value())
-    return Unexpected(errors::Validation(
-        "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: "
-        "Member must not be null"));
-  auto valid = ValidateTableName(**name, "tableName");
-  if (!valid) return Unexpected(valid.error());
-  auto table = catalog.Find(request.context.account_id, request.context.region, **name);
-  if (!table) return Unexpected(errors::TableNotFound(std::string(**name)));
+  auto table = catalog.Find(request.context.account_id, request.context.region, *name);
+  if (!table) return Unexpected(errors::TableNotFound(std::string(*name)));
   return table;
 }
 

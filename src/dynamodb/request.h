@@ -45,6 +45,13 @@ Expected<std::optional<std::string_view>, AwsError> OptionalEnum(
 AwsError ConstraintViolation(std::string_view value, std::string_view path,
                              std::string_view constraint);
 
+// "1 validation error detected: Value null at '<path>' failed to satisfy constraint: Member must
+// not be null".
+AwsError MissingMember(std::string_view path);
+
+// input["TableName"], present and valid (3–255 of [a-zA-Z0-9_.-]).
+Expected<std::string_view, AwsError> TableNameOf(const json::object& input);
+
 // Validates a table name (3–255 of [a-zA-Z0-9_.-]) as the 'tableName' member.
 Expected<void, AwsError> ValidateTableName(std::string_view name, std::string_view path);
 

@@ -24,10 +24,7 @@ AwsError Invalid(const std::string& message) {
 Expected<const json::array*, AwsError> RequiredArray(const json::object& input,
                                                      std::string_view name, std::string_view path) {
   const json::value* value = input.if_contains(name);
-  if (value == nullptr || value->is_null())
-    return Unexpected(
-        errors::Validation("1 validation error detected: Value null at '" + std::string(path) +
-                           "' failed to satisfy constraint: Member must not be null"));
+  if (value == nullptr || value->is_null()) return Unexpected(MissingMember(path));
   if (!value->is_array())
     return Unexpected(errors::Serialization(std::string(name) + " must be a list"));
   return &value->get_array();
@@ -53,11 +50,9 @@ Expected<void, AwsError> ValidateSchema(const json::array& key_schema,
                      "attributeDefinitions." + std::to_string(i + 1) + ".member.attributeType");
     if (!type) return Unexpected(type.error());
     if (!name->has_value() || !type->has_value())
-      return Unexpected(
-          errors::Validation("1 validation error detected: Value null at 'attributeDefinitions." +
-                             std::to_string(i + 1) + ".member." +
-                             (name->has_value() ? "attributeType" : "attributeName") +
-                             "' failed to satisfy constraint: Member must not be null"));
+      return Unexpected(MissingMember("attributeDefinitions." + std::to_string(i + 1) + ".member." +
+                                      (name->has_value() ? "attributeType" : "attributeName") +
+                                      ""));
     if (!defined.emplace(std::string(**name), std::string(**type)).second)
       return Unexpected(
           Invalid("Duplicate AttributeName in AttributeDefinitions: " + std::string(**name)));
@@ -73,10 +68,8 @@ Expected<void, AwsError> ValidateSchema(const json::array& key_schema,
                              "keySchema." + std::to_string(i + 1) + ".member.keyType");
     if (!type) return Unexpected(type.error());
     if (!name->has_value() || !type->has_value())
-      return Unexpected(errors::Validation(
-          "1 validation error detected: Value null at 'keySchema." + std::to_string(i + 1) +
-          ".member." + (name->has_value() ? "keyType" : "attributeName") +
-          "' failed to satisfy constraint: Member must not be null"));
+      return Unexpected(MissingMember("keySchema." + std::to_string(i + 1) + ".member." +
+                                      (name->has_value() ? "keyType" : "attributeName") + ""));
     if ((*name)->empty() || (*name)->size() > 255)
       return Unexpected(ConstraintViolation(
           **name, "keySchema." + std::to_string(i + 1) + ".member.attributeName",
@@ -172,13 +165,8 @@ json::object DynamoDbService::DescribeTableJson(const Table& table, bool with_co
 
 OperationResult DynamoDbService::CreateTable(OperationRequest& request) {
   const json::object& input = request.input;
-  auto name = OptionalString(input, "TableName");
+  auto name = TableNameOf(input);
   if (!name) return Unexpected(name.error());
-  if (!name->has_value())
-    return Unexpected(errors::Validation(
-        "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: "
-        "Member must not be null"));
-  if (auto valid = ValidateTableName(**name, "tableName"); !valid) return Unexpected(valid.error());
   auto key_schema = RequiredArray(input, "KeySchema", "keySchema");
   if (!key_schema) return Unexpected(key_schema.error());
   auto definitions = RequiredArray(input, "AttributeDefinitions", "attributeDefinitions");
@@ -187,7 +175,7 @@ OperationResult DynamoDbService::CreateTable(OperationRequest& request) {
   Table table;
   table.account = request.context.account_id;
   table.region = request.context.region;
-  table.name = std::string(**name);
+  table.name = std::string(*name);
   if (auto valid = ValidateSchema(**key_schema, **definitions, table); !valid)
     return Unexpected(valid.error());
   for (const char* index : {"GlobalSecondaryIndexes", "LocalSecondaryIndexes"}) {
@@ -369,10 +357,7 @@ Expected<std::shared_ptr<const Table>, AwsError> TableByArn(const Catalog& catal
                                                             const OperationRequest& request) {
   auto arn = OptionalString(request.input, "ResourceArn");
   if (!arn) return Unexpected(arn.error());
-  if (!arn->has_value())
-    return Unexpected(errors::Validation(
-        "1 validation error detected: Value null at 'resourceArn' failed to satisfy constraint: "
-        "Member must not be null"));
+  if (!arn->has_value()) return Unexpected(MissingMember("resourceArn"));
   auto table = catalog.FindByArn(**arn);
   if (!table || table->account != request.context.account_id)
     return Unexpected(errors::ResourceNotFound(
@@ -399,10 +384,7 @@ OperationResult DynamoDbService::UntagResource(OperationRequest& request) {
   auto table = TableByArn(catalog_, request);
   if (!table) return Unexpected(table.error());
   const json::value* keys = request.input.if_contains("TagKeys");
-  if (keys == nullptr || !keys->is_array())
-    return Unexpected(errors::Validation(
-        "1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: "
-        "Member must not be null"));
+  if (keys == nullptr || !keys->is_array()) return Unexpected(MissingMember("tagKeys"));
   auto updated = std::make_shared<Table>(**table);
   json::array kept;
   for (const auto& tag : updated->tags) {

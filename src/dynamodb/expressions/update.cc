@@ -16,29 +16,17 @@ constexpr char kMissingOperand[] =
     "The provided expression refers to an attribute that does not exist in the item";
 constexpr char kWrongType[] = "An operand in the update expression has an incorrect data type";
 
-// The container holding the last element of `path`, or nullptr when it does not exist.
+// The container holding the last element of `path`, or nullptr when it does not exist. For a
+// top-level path the container is the item itself, returned through `top_level`.
 AttributeValue* Parent(Item& item, const Path& path, AttributeMap** top_level) {
   *top_level = nullptr;
   if (path.elements.size() == 1) {
     *top_level = &item;
     return nullptr;
   }
-  auto top = item.find(path.elements[0].name);
-  if (top == item.end()) return nullptr;
-  AttributeValue* current = &top->second;
-  for (size_t i = 1; i + 1 < path.elements.size(); ++i) {
-    const PathElement& element = path.elements[i];
-    if (element.kind == PathElement::Kind::kName) {
-      if (current->type() != Type::kM) return nullptr;
-      auto found = current->map().find(element.name);
-      if (found == current->map().end()) return nullptr;
-      current = &found->second;
-    } else {
-      if (current->type() != Type::kL || element.index >= current->list().size()) return nullptr;
-      current = &current->list()[element.index];
-    }
-  }
-  return current;
+  Path prefix{{path.elements.begin(), path.elements.end() - 1}};
+  // Resolve only reads; the item is ours to change.
+  return const_cast<AttributeValue*>(Resolve(item, prefix));
 }
 
 Expected<void, std::string> Assign(Item& item, const Path& path, AttributeValue value) {
