@@ -10,6 +10,7 @@
 
 namespace lamina {
 
+// ASCII letters only (header names, AWS tokens).
 std::string ToLower(std::string_view text);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 std::string_view Trim(std::string_view text);

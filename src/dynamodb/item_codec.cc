@@ -1,5 +1,7 @@
 #include "dynamodb/item_codec.h"
 
+#include <cstring>
+
 #include "common/hashing.h"
 #include "dynamodb/number.h"
 
@@ -32,6 +34,15 @@ bool ReadVarint(std::string_view* in, uint64_t* value) {
 void AppendBytes(std::string_view bytes, std::string* out) {
   AppendVarint(bytes.size(), out);
   out->append(bytes);
+}
+
+// Like ReadBytes, but the bytes stay in `in`'s buffer.
+bool ReadView(std::string_view* in, std::string_view* out) {
+  uint64_t length = 0;
+  if (!ReadVarint(in, &length) || length > in->size()) return false;
+  *out = in->substr(0, length);
+  in->remove_prefix(length);
+  return true;
 }
 
 bool ReadBytes(std::string_view* in, std::string* out) {
@@ -230,10 +241,10 @@ bool AppendMapJson(std::string_view* in, std::string* out, int depth) {
   uint64_t count = 0;
   if (!ReadVarint(in, &count) || count > in->size()) return false;
   out->push_back('{');
-  std::string name;
+  std::string_view name;
   for (uint64_t i = 0; i < count; ++i) {
     if (i > 0) out->push_back(',');
-    if (!ReadBytes(in, &name)) return false;
+    if (!ReadView(in, &name)) return false;
     AppendJsonString(name, out);
     out->push_back(':');
     if (!AppendValueJson(in, out, depth + 1)) return false;
@@ -249,13 +260,16 @@ bool AppendValueJson(std::string_view* in, std::string* out, int depth) {
   out->append("{\"");
   out->append(TypeName(type));
   out->append("\":");
-  std::string bytes;
+  std::string_view bytes;
   switch (type) {
     case Type::kS:
     case Type::kN:
     case Type::kB:
-      if (!ReadBytes(in, &bytes)) return false;
-      AppendJsonString(type == Type::kB ? Base64Encode(bytes) : bytes, out);
+      if (!ReadView(in, &bytes)) return false;
+      if (type == Type::kB)
+        AppendJsonString(Base64Encode(bytes), out);
+      else
+        AppendJsonString(bytes, out);
       break;
     case Type::kBool:
       if (in->empty()) return false;
@@ -287,8 +301,11 @@ bool AppendValueJson(std::string_view* in, std::string* out, int depth) {
       out->push_back('[');
       for (uint64_t i = 0; i < count; ++i) {
         if (i > 0) out->push_back(',');
-        if (!ReadBytes(in, &bytes)) return false;
-        AppendJsonString(type == Type::kBS ? Base64Encode(bytes) : bytes, out);
+        if (!ReadView(in, &bytes)) return false;
+        if (type == Type::kBS)
+          AppendJsonString(Base64Encode(bytes), out);
+        else
+          AppendJsonString(bytes, out);
       }
       out->push_back(']');
       break;
@@ -300,24 +317,42 @@ bool AppendValueJson(std::string_view* in, std::string* out, int depth) {
   return true;
 }
 
+// Whether any of the 8 bytes at `bytes` is a control character, '"' or '\\' (bit tricks:
+// a byte is flagged when subtracting leaves its high bit set where it was clear).
+bool NeedsEscape(const char* bytes) {
+  uint64_t word;
+  std::memcpy(&word, bytes, sizeof(word));
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHighs = 0x8080808080808080ull;
+  auto has_zero = [](uint64_t x) { return (x - kOnes) & ~x & kHighs; };
+  uint64_t below_space = (word - 0x20 * kOnes) & ~word & kHighs;
+  return (below_space | has_zero(word ^ ('"' * kOnes)) | has_zero(word ^ ('\\' * kOnes))) != 0;
+}
+
 }  // namespace
 
 void AppendJsonString(std::string_view text, std::string* out) {
   static constexpr char kDigits[] = "0123456789abcdef";
   out->push_back('"');
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out->push_back('\\');
-      out->push_back(c);
-    } else if (byte < 0x20) {
-      out->append("\\u00");
+  // Runs that need no escaping are appended whole; eight bytes are checked at a time.
+  size_t run = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    while (i + 8 <= text.size() && !NeedsEscape(text.data() + i)) i += 8;
+    if (i >= text.size()) break;
+    auto byte = static_cast<unsigned char>(text[i]);
+    if (byte >= 0x20 && byte != '"' && byte != '\\') continue;
+    out->append(text.data() + run, i - run);
+    run = i + 1;
+    out->push_back('\\');
+    if (byte == '"' || byte == '\\') {
+      out->push_back(static_cast<char>(byte));
+    } else {
+      out->append("u00");
       out->push_back(kDigits[byte >> 4]);
       out->push_back(kDigits[byte & 0xf]);
-    } else {
-      out->push_back(c);
     }
   }
+  out->append(text.data() + run, text.size() - run);
   out->push_back('"');
 }
 

@@ -151,3 +151,40 @@ TEST(ItemCodec, JsonAndSizeFromBytesMatchTheDecodedItem) {
 
 }  // namespace
 }  // namespace lamina::dynamodb
+
+namespace lamina::dynamodb {
+namespace {
+
+// AppendJsonString's word-at-a-time scan agrees with escaping one byte at a time.
+TEST(ItemCodec, JsonStringEscapingMatchesAByteAtATimeReference) {
+  auto reference = [](std::string_view text) {
+    std::string out = "\"";
+    char buffer[8];
+    for (char c : text) {
+      auto byte = static_cast<unsigned char>(c);
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += c;
+      } else if (byte < 0x20) {
+        std::snprintf(buffer, sizeof(buffer), "\\u%04x", byte);
+        out += buffer;
+      } else {
+        out += c;
+      }
+    }
+    return out + "\"";
+  };
+  std::mt19937 random(11);
+  const char alphabet[] = {'a',    'Z',    '0',    ' ',    '"',    '\\',   '\n',   '\x01', '\x1f',
+                           '\x20', '\x7f', '\x80', '\xff', '\x21', '\x5b', '\x5d', '\x00'};
+  for (int i = 0; i < 5000; ++i) {
+    std::string text(random() % 40, 'x');
+    for (char& c : text) c = alphabet[random() % sizeof(alphabet)];
+    std::string actual;
+    AppendJsonString(text, &actual);
+    ASSERT_EQ(actual, reference(text)) << i;
+  }
+}
+
+}  // namespace
+}  // namespace lamina::dynamodb
