@@ -71,19 +71,25 @@ Expected<void, AwsError> CheckCondition(const Expressions& expressions,
 // ReturnValuesOnConditionCheckFailure, the return options and the expressions.
 struct WriteRequest {
   std::shared_ptr<const Table> table;
+  PrimaryKey key;  // from the Key member (UpdateItem, DeleteItem); PutItem takes it from Item
   Returns returns = Returns::kNone;
   bool old_on_failure = false;
   Expressions expressions;
 };
 
 Expected<WriteRequest, AwsError> ParseWriteRequest(const Catalog& catalog,
-                                                   const OperationRequest& request,
-                                                   bool is_update) {
+                                                   const OperationRequest& request, bool is_update,
+                                                   bool has_key_member) {
   const json::object& input = request.input;
   WriteRequest write;
   auto table = FindTable(catalog, request, input);
   if (!table) return Unexpected(table.error());
   write.table = std::move(*table);
+  if (has_key_member) {
+    auto key = ParseKey(*write.table, input.if_contains("Key"));
+    if (!key) return Unexpected(key.error());
+    write.key = std::move(*key);
+  }
   auto returns = ParseReturnValues(input, is_update);
   if (!returns) return Unexpected(returns.error());
   write.returns = *returns;
@@ -107,7 +113,7 @@ void AddCapacity(json::object& output, const json::object& input, const Table& t
 
 OperationResult DynamoDbService::PutItem(OperationRequest& request) {
   const json::object& input = request.input;
-  auto write = ParseWriteRequest(catalog_, request, false);
+  auto write = ParseWriteRequest(catalog_, request, false, false);
   if (!write) return Unexpected(write.error());
   const Table& table = *write->table;
   const json::value* wire = input.if_contains("Item");
@@ -191,11 +197,10 @@ OperationResult DynamoDbService::GetItem(OperationRequest& request) {
 
 OperationResult DynamoDbService::UpdateItem(OperationRequest& request) {
   const json::object& input = request.input;
-  auto write = ParseWriteRequest(catalog_, request, true);
+  auto write = ParseWriteRequest(catalog_, request, true, true);
   if (!write) return Unexpected(write.error());
   const Table& table = *write->table;
-  auto key = ParseKey(table, input.if_contains("Key"));
-  if (!key) return Unexpected(key.error());
+  const PrimaryKey* key = &write->key;
   const Expressions* expressions = &write->expressions;
   if (expressions->update) {
     for (const auto& action : expressions->update->actions) {
@@ -268,11 +273,10 @@ OperationResult DynamoDbService::UpdateItem(OperationRequest& request) {
 
 OperationResult DynamoDbService::DeleteItem(OperationRequest& request) {
   const json::object& input = request.input;
-  auto write = ParseWriteRequest(catalog_, request, false);
+  auto write = ParseWriteRequest(catalog_, request, false, true);
   if (!write) return Unexpected(write.error());
   const Table& table = *write->table;
-  auto key = ParseKey(table, input.if_contains("Key"));
-  if (!key) return Unexpected(key.error());
+  const PrimaryKey* key = &write->key;
   const Expressions* expressions = &write->expressions;
 
   std::optional<Item> old;
