@@ -280,10 +280,8 @@ size_t ValueSize(const AttributeValue& value) {
     case Type::kS:
     case Type::kB:
       return value.scalar().size();
-    case Type::kN: {
-      auto number = Number::Parse(value.scalar());
-      return number ? number->SizeBytes() : value.scalar().size();
-    }
+    case Type::kN:
+      return NumberTextSize(value.scalar());
     case Type::kBool:
     case Type::kNull:
       return 1;
@@ -305,14 +303,16 @@ size_t ValueSize(const AttributeValue& value) {
     }
     case Type::kNS: {
       size_t size = 0;
-      for (const auto& member : value.set()) {
-        auto number = Number::Parse(member);
-        size += number ? number->SizeBytes() : member.size();
-      }
+      for (const auto& member : value.set()) size += NumberTextSize(member);
       return size;
     }
   }
   return 0;
+}
+
+size_t NumberTextSize(std::string_view text) {
+  auto number = Number::Parse(text);
+  return number ? number->SizeBytes() : text.size();
 }
 
 size_t ItemSize(const AttributeMap& item) {

@@ -100,6 +100,8 @@ json::object ToJson(const AttributeMap& map);
 // numbers per Number::SizeBytes, BOOL and NULL 1, lists and maps 3 bytes of overhead plus
 // 1 byte per element plus their elements (and names).
 size_t ValueSize(const AttributeValue& value);
+// The size of a number given as (normalized) text, per Number::SizeBytes.
+size_t NumberTextSize(std::string_view text);
 // An item's size: each attribute's name length plus its value size.
 size_t ItemSize(const AttributeMap& item);
 

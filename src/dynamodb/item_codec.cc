@@ -181,21 +181,15 @@ bool ValueSizeOf(std::string_view* in, size_t* size, int depth) {
   if (in->empty() || depth > 64) return false;
   auto type = static_cast<Type>(static_cast<uint8_t>(in->front()));
   in->remove_prefix(1);
-  uint64_t length = 0, count = 0;
+  std::string_view bytes;
+  uint64_t count = 0;
   switch (type) {
     case Type::kS:
     case Type::kB:
-      if (!ReadVarint(in, &length) || length > in->size()) return false;
-      *size += length;
-      in->remove_prefix(length);
+    case Type::kN:
+      if (!ReadView(in, &bytes)) return false;
+      *size += type == Type::kN ? NumberTextSize(bytes) : bytes.size();
       return true;
-    case Type::kN: {
-      if (!ReadVarint(in, &length) || length > in->size()) return false;
-      auto number = Number::Parse(in->substr(0, length));
-      *size += number ? number->SizeBytes() : length;
-      in->remove_prefix(length);
-      return true;
-    }
     case Type::kBool:
       if (in->empty()) return false;
       in->remove_prefix(1);
@@ -210,9 +204,8 @@ bool ValueSizeOf(std::string_view* in, size_t* size, int depth) {
       *size += 3;
       for (uint64_t i = 0; i < count; ++i) {
         if (type == Type::kM) {
-          if (!ReadVarint(in, &length) || length > in->size()) return false;
-          *size += length;
-          in->remove_prefix(length);
+          if (!ReadView(in, &bytes)) return false;
+          *size += bytes.size();
         }
         *size += 1;
         if (!ValueSizeOf(in, size, depth + 1)) return false;
@@ -223,14 +216,8 @@ bool ValueSizeOf(std::string_view* in, size_t* size, int depth) {
     case Type::kBS:
       if (!ReadVarint(in, &count) || count > in->size()) return false;
       for (uint64_t i = 0; i < count; ++i) {
-        if (!ReadVarint(in, &length) || length > in->size()) return false;
-        if (type == Type::kNS) {
-          auto number = Number::Parse(in->substr(0, length));
-          *size += number ? number->SizeBytes() : length;
-        } else {
-          *size += length;
-        }
-        in->remove_prefix(length);
+        if (!ReadView(in, &bytes)) return false;
+        *size += type == Type::kNS ? NumberTextSize(bytes) : bytes.size();
       }
       return true;
   }
@@ -360,11 +347,10 @@ size_t EncodedItemSize(std::string_view bytes) {
   uint64_t count = 0;
   if (!ReadVarint(&bytes, &count)) return 0;
   size_t size = 0;
+  std::string_view name;
   for (uint64_t i = 0; i < count; ++i) {
-    uint64_t length = 0;
-    if (!ReadVarint(&bytes, &length) || length > bytes.size()) return 0;
-    size += length;
-    bytes.remove_prefix(length);
+    if (!ReadView(&bytes, &name)) return 0;
+    size += name.size();
     if (!ValueSizeOf(&bytes, &size, 1)) return 0;
   }
   return size;

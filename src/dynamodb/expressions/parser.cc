@@ -268,6 +268,21 @@ class SyntaxParser {
     return true;
   }
 
+  // "(" rule ")", the opening parenthesis being the current token. Sets `close` to the
+  // closing parenthesis's token and `redundant` when the inner node was parenthesized already.
+  bool ParseGroup(bool (SyntaxParser::*rule)(Node*), Node* inner, size_t* close, bool* redundant) {
+    Advance();
+    if (!Enter()) return false;
+    if (!(this->*rule)(inner)) return false;
+    Leave();
+    if (Peek().kind != TokenKind::kRightParen) return Fail();
+    *close = pos_;
+    Advance();
+    *redundant = inner->parenthesized;
+    inner->parenthesized = true;
+    return true;
+  }
+
   // primary := "(" condition ")" | operand [comparator operand | BETWEEN .. AND .. | IN (..)]
   //          | function call.
   bool ParsePrimary(Node* out) {
@@ -277,16 +292,10 @@ class SyntaxParser {
       ResolveRedundant();
       return ParseComparisonTail(std::move(operand), out);
     }
-    Advance();
-    if (!Enter()) return false;
     Node inner;
-    if (!ParseOr(&inner)) return false;
-    Leave();
-    if (Peek().kind != TokenKind::kRightParen) return Fail();
-    size_t close = pos_;
-    Advance();
-    bool redundant = inner.parenthesized;
-    inner.parenthesized = true;
+    size_t close = 0;
+    bool redundant = false;
+    if (!ParseGroup(&SyntaxParser::ParseOr, &inner, &close, &redundant)) return false;
     if (IsLogicalOrComparison(inner)) {
       if (redundant) NoteRedundant(close);
       *out = std::move(inner);
@@ -455,16 +464,10 @@ class SyntaxParser {
       ResolveRedundant();
       return true;
     }
-    Advance();
-    if (!Enter()) return false;
     Node inner;
-    if (!ParseSetValue(&inner)) return false;
-    Leave();
-    if (Peek().kind != TokenKind::kRightParen) return Fail();
-    size_t close = pos_;
-    Advance();
-    bool redundant = inner.parenthesized;
-    inner.parenthesized = true;
+    size_t close = 0;
+    bool redundant = false;
+    if (!ParseGroup(&SyntaxParser::ParseSetValue, &inner, &close, &redundant)) return false;
     if (IsArithmetic(inner)) {
       if (redundant) NoteRedundant(close);
     } else {
