@@ -430,6 +430,27 @@ def test_presigned_url_dated_in_the_future_is_rejected(strict):
     assert response.status == 403, response
 
 
+def test_presigned_url_lifetime_is_at_most_a_week(strict):
+    """AWS caps X-Amz-Expires at 604800 seconds (seven days) and requires it."""
+    week = presign_url(strict, "GET", "/?" + GET_CALLER_IDENTITY_FORM, expires=604800, **GOOD)
+    assert _get(strict, week).status == 200
+    longer = presign_url(strict, "GET", "/?" + GET_CALLER_IDENTITY_FORM, expires=604801, **GOOD)
+    response = _get(strict, longer)
+    assert response.status == 400, response
+    assert xml_text(response.xml(), "Error/Code") == "IncompleteSignature"
+    assert "604800" in xml_text(response.xml(), "Error/Message")
+
+
+def test_presigned_url_without_expiry_is_rejected(strict):
+    url = presign_url(strict, "GET", "/?" + GET_CALLER_IDENTITY_FORM, expires=60, **GOOD)
+    without = "&".join(part for part in url.split("&") if not part.startswith("X-Amz-Expires="))
+    assert without != url
+    response = _get(strict, without)
+    assert response.status == 400, response
+    assert xml_text(response.xml(), "Error/Code") == "IncompleteSignature"
+    assert "X-Amz-Expires" in xml_text(response.xml(), "Error/Message")
+
+
 def test_s3_sigv4_presigned_url_is_accepted(strict):
     s3 = make_client(strict, "s3", s3={"addressing_style": "path"}, signature_version="s3v4",
                      **GOOD)
