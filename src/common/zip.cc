@@ -1,0 +1,375 @@
+#include "common/zip.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace lamina::zip {
+
+namespace {
+
+constexpr uint32_t kEndOfDirectorySignature = 0x06054b50;
+constexpr uint32_t kZip64EndOfDirectorySignature = 0x06064b50;
+constexpr uint32_t kZip64LocatorSignature = 0x07064b50;
+constexpr uint32_t kCentralHeaderSignature = 0x02014b50;
+constexpr uint32_t kLocalHeaderSignature = 0x04034b50;
+constexpr size_t kEndOfDirectorySize = 22;
+constexpr size_t kCentralHeaderSize = 46;
+constexpr size_t kLocalHeaderSize = 30;
+constexpr uint16_t kStored = 0;
+constexpr uint16_t kDeflated = 8;
+// MS-DOS date and time of 1980-01-01 00:00:00, the earliest a zip can hold: a fixed stamp
+// keeps written archives deterministic.
+constexpr uint16_t kFixedDosDate = (0 << 9) | (1 << 5) | 1;
+constexpr uint16_t kFixedDosTime = 0;
+
+uint16_t Read16(std::string_view data, size_t at) {
+  return static_cast<uint16_t>(static_cast<uint8_t>(data[at]) |
+                               (static_cast<uint8_t>(data[at + 1]) << 8));
+}
+
+uint32_t Read32(std::string_view data, size_t at) {
+  return static_cast<uint32_t>(Read16(data, at)) |
+         (static_cast<uint32_t>(Read16(data, at + 2)) << 16);
+}
+
+uint64_t Read64(std::string_view data, size_t at) {
+  return static_cast<uint64_t>(Read32(data, at)) |
+         (static_cast<uint64_t>(Read32(data, at + 4)) << 32);
+}
+
+void Write16(std::string& out, uint16_t value) {
+  out.push_back(static_cast<char>(value & 0xff));
+  out.push_back(static_cast<char>(value >> 8));
+}
+
+void Write32(std::string& out, uint32_t value) {
+  Write16(out, static_cast<uint16_t>(value & 0xffff));
+  Write16(out, static_cast<uint16_t>(value >> 16));
+}
+
+uint32_t Crc(uint32_t crc, std::string_view data) {
+  while (!data.empty()) {
+    size_t piece = std::min<size_t>(data.size(), 1u << 30);
+    crc = static_cast<uint32_t>(
+        crc32_z(crc, reinterpret_cast<const Bytef*>(data.data()), static_cast<z_size_t>(piece)));
+    data.remove_prefix(piece);
+  }
+  return crc;
+}
+
+// The ZIP64 extended information of a central header: the 64-bit values of the fields whose
+// 32-bit value is 0xFFFFFFFF, in a fixed order.
+bool ApplyZip64Extra(std::string_view extra, Entry& entry, bool wide_uncompressed,
+                     bool wide_compressed, bool wide_offset) {
+  size_t at = 0;
+  while (at + 4 <= extra.size()) {
+    uint16_t id = Read16(extra, at);
+    uint16_t size = Read16(extra, at + 2);
+    if (at + 4 + size > extra.size()) return false;
+    if (id == 0x0001) {
+      std::string_view field = extra.substr(at + 4, size);
+      size_t pos = 0;
+      auto take = [&](uint64_t& value) {
+        if (pos + 8 > field.size()) return false;
+        value = Read64(field, pos);
+        pos += 8;
+        return true;
+      };
+      if (wide_uncompressed && !take(entry.uncompressed_size)) return false;
+      if (wide_compressed && !take(entry.compressed_size)) return false;
+      if (wide_offset && !take(entry.local_header_offset)) return false;
+      return true;
+    }
+    at += 4 + size;
+  }
+  return !(wide_uncompressed || wide_compressed || wide_offset);
+}
+
+Expected<std::string_view, std::string> EntryData(std::string_view archive, const Entry& entry) {
+  uint64_t at = entry.local_header_offset;
+  if (at > archive.size() || archive.size() - at < kLocalHeaderSize ||
+      Read32(archive, at) != kLocalHeaderSignature)
+    return Unexpected("entry " + entry.name + " has no local header");
+  uint64_t start = at + kLocalHeaderSize + Read16(archive, at + 26) + Read16(archive, at + 28);
+  if (start > archive.size() || archive.size() - start < entry.compressed_size)
+    return Unexpected("entry " + entry.name + " is truncated");
+  return archive.substr(start, entry.compressed_size);
+}
+
+}  // namespace
+
+uint32_t Entry::UnixMode() const {
+  return (version_made_by >> 8) == 3 ? external_attributes >> 16 : 0;
+}
+
+Expected<std::vector<Entry>, std::string> ReadDirectory(std::string_view archive) {
+  if (archive.size() < kEndOfDirectorySize) return Unexpected(std::string("not a zip archive"));
+  // The end-of-directory record is last, followed only by a comment of at most 65,535 bytes.
+  size_t lowest = archive.size() > kEndOfDirectorySize + 0xffff
+                      ? archive.size() - kEndOfDirectorySize - 0xffff
+                      : 0;
+  size_t end = std::string_view::npos;
+  for (size_t at = archive.size() - kEndOfDirectorySize + 1; at-- > lowest;) {
+    if (Read32(archive, at) == kEndOfDirectorySignature &&
+        at + kEndOfDirectorySize + Read16(archive, at + 20) == archive.size()) {
+      end = at;
+      break;
+    }
+  }
+  if (end == std::string_view::npos) return Unexpected(std::string("not a zip archive"));
+
+  uint64_t count = Read16(archive, end + 10);
+  uint64_t directory_size = Read32(archive, end + 12);
+  uint64_t directory_offset = Read32(archive, end + 16);
+  if (count == 0xffff || directory_size == 0xffffffff || directory_offset == 0xffffffff) {
+    if (end < 20 || Read32(archive, end - 20) != kZip64LocatorSignature)
+      return Unexpected(std::string("ZIP64 archive without its locator"));
+    uint64_t record = Read64(archive, end - 20 + 8);
+    if (record > archive.size() || archive.size() - record < 56 ||
+        Read32(archive, record) != kZip64EndOfDirectorySignature)
+      return Unexpected(std::string("ZIP64 end-of-directory record is missing"));
+    count = Read64(archive, record + 32);
+    directory_size = Read64(archive, record + 40);
+    directory_offset = Read64(archive, record + 48);
+  }
+  if (directory_offset > archive.size() || archive.size() - directory_offset < directory_size)
+    return Unexpected(std::string("central directory lies outside the archive"));
+  // Each central header takes at least 46 bytes: a larger count is a lie.
+  if (count > directory_size / kCentralHeaderSize)
+    return Unexpected(std::string("central directory is truncated"));
+
+  std::vector<Entry> entries;
+  entries.reserve(count);
+  std::string_view directory = archive.substr(directory_offset, directory_size);
+  size_t at = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    if (directory.size() - at < kCentralHeaderSize ||
+        Read32(directory, at) != kCentralHeaderSignature)
+      return Unexpected(std::string("central directory is corrupt"));
+    Entry entry;
+    entry.version_made_by = Read16(directory, at + 4);
+    entry.flags = Read16(directory, at + 8);
+    entry.method = Read16(directory, at + 10);
+    entry.crc32 = Read32(directory, at + 16);
+    entry.compressed_size = Read32(directory, at + 20);
+    entry.uncompressed_size = Read32(directory, at + 24);
+    size_t name_length = Read16(directory, at + 28);
+    size_t extra_length = Read16(directory, at + 30);
+    size_t comment_length = Read16(directory, at + 32);
+    entry.external_attributes = Read32(directory, at + 38);
+    entry.local_header_offset = Read32(directory, at + 42);
+    size_t variable = name_length + extra_length + comment_length;
+    if (directory.size() - at - kCentralHeaderSize < variable)
+      return Unexpected(std::string("central directory is corrupt"));
+    entry.name = std::string(directory.substr(at + kCentralHeaderSize, name_length));
+    std::string_view extra = directory.substr(at + kCentralHeaderSize + name_length, extra_length);
+    if (!ApplyZip64Extra(extra, entry, entry.uncompressed_size == 0xffffffff,
+                         entry.compressed_size == 0xffffffff,
+                         entry.local_header_offset == 0xffffffff))
+      return Unexpected("entry " + entry.name + " has a corrupt ZIP64 field");
+    at += kCentralHeaderSize + variable;
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+Expected<void, std::string> ReadEntry(std::string_view archive, const Entry& entry,
+                                      const std::function<bool(std::string_view)>& sink) {
+  if (entry.flags & 0x1) return Unexpected("entry " + entry.name + " is encrypted");
+  auto data = EntryData(archive, entry);
+  if (!data) return Unexpected(data.error());
+  uint32_t crc = 0;
+  uint64_t produced = 0;
+  if (entry.method == kStored) {
+    if (entry.compressed_size != entry.uncompressed_size)
+      return Unexpected("stored entry " + entry.name + " has mismatched sizes");
+    crc = Crc(0, *data);
+    produced = data->size();
+    if (!sink(*data)) return Unexpected(std::string("stopped"));
+  } else if (entry.method == kDeflated) {
+    z_stream stream{};
+    if (inflateInit2(&stream, -MAX_WBITS) != Z_OK)
+      return Unexpected(std::string("cannot initialise inflate"));
+    std::string buffer(64 * 1024, '\0');
+    std::string_view input = *data;
+    int result = Z_OK;
+    while (result != Z_STREAM_END) {
+      if (stream.avail_in == 0 && !input.empty()) {
+        size_t piece = std::min<size_t>(input.size(), 1u << 30);
+        stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
+        stream.avail_in = static_cast<uInt>(piece);
+        input.remove_prefix(piece);
+      }
+      stream.next_out = reinterpret_cast<Bytef*>(buffer.data());
+      stream.avail_out = static_cast<uInt>(buffer.size());
+      result = inflate(&stream, Z_NO_FLUSH);
+      if (result != Z_OK && result != Z_STREAM_END) {
+        inflateEnd(&stream);
+        return Unexpected("entry " + entry.name + " does not inflate");
+      }
+      size_t got = buffer.size() - stream.avail_out;
+      if (got == 0 && result == Z_OK && stream.avail_in == 0 && input.empty()) {
+        inflateEnd(&stream);
+        return Unexpected("entry " + entry.name + " is truncated");
+      }
+      std::string_view piece(buffer.data(), got);
+      crc = Crc(crc, piece);
+      produced += got;
+      if (produced > entry.uncompressed_size) {
+        inflateEnd(&stream);
+        return Unexpected("entry " + entry.name + " is larger than its recorded size");
+      }
+      if (got > 0 && !sink(piece)) {
+        inflateEnd(&stream);
+        return Unexpected(std::string("stopped"));
+      }
+    }
+    inflateEnd(&stream);
+  } else {
+    return Unexpected("entry " + entry.name + " uses unsupported compression method " +
+                      std::to_string(entry.method));
+  }
+  if (produced != entry.uncompressed_size)
+    return Unexpected("entry " + entry.name + " is shorter than its recorded size");
+  if (crc != entry.crc32) return Unexpected("entry " + entry.name + " fails its CRC-32 check");
+  return {};
+}
+
+Expected<std::string, std::string> ReadEntry(std::string_view archive, const Entry& entry) {
+  std::string out;
+  auto read = ReadEntry(archive, entry, [&out](std::string_view piece) {
+    out.append(piece);
+    return true;
+  });
+  if (!read) return Unexpected(read.error());
+  return out;
+}
+
+std::string UnsafePathReason(std::string_view name) {
+  if (name.empty()) return "an empty name";
+  if (name.find('\0') != std::string_view::npos) return "a NUL byte";
+  if (name.front() == '/' || name.front() == '\\') return "an absolute path";
+  if (name.size() >= 2 && name[1] == ':') return "a drive letter";
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t end = name.find_first_of("/\\", start);
+    if (end == std::string_view::npos) end = name.size();
+    if (name.substr(start, end - start) == "..") return "a '..' component";
+    start = end + 1;
+  }
+  return "";
+}
+
+Expected<Summary, VerifyError> Verify(std::string_view archive, const VerifyLimits& limits) {
+  auto entries = ReadDirectory(archive);
+  if (!entries) return Unexpected(VerifyError{VerifyError::Kind::kUnreadable, entries.error()});
+  Summary summary;
+  summary.entries = entries->size();
+  for (const Entry& entry : *entries) {
+    if (std::string reason = UnsafePathReason(entry.name); !reason.empty())
+      return Unexpected(
+          VerifyError{VerifyError::Kind::kUnsafePath, "entry '" + entry.name + "' has " + reason});
+    bool too_large = false;
+    auto read = ReadEntry(archive, entry, [&](std::string_view piece) {
+      summary.uncompressed_bytes += piece.size();
+      too_large = summary.uncompressed_bytes > limits.max_uncompressed_bytes;
+      return !too_large;
+    });
+    if (too_large)
+      return Unexpected(VerifyError{
+          VerifyError::Kind::kTooLarge,
+          "more than " + std::to_string(limits.max_uncompressed_bytes) + " bytes uncompressed"});
+    if (!read) return Unexpected(VerifyError{VerifyError::Kind::kUnreadable, read.error()});
+  }
+  return summary;
+}
+
+void Writer::AddFile(std::string_view name, std::string_view data, uint32_t unix_mode) {
+  Add(std::string(name), data, unix_mode);
+}
+
+void Writer::AddDirectory(std::string_view name, uint32_t unix_mode) {
+  std::string directory(name);
+  if (directory.empty() || directory.back() != '/') directory.push_back('/');
+  Add(std::move(directory), {}, unix_mode);
+}
+
+void Writer::Add(std::string name, std::string_view data, uint32_t unix_mode) {
+  uint32_t crc = Crc(0, data);
+  std::string compressed;
+  uint16_t method = kStored;
+  if (!data.empty()) {
+    z_stream stream{};
+    deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 9, Z_DEFAULT_STRATEGY);
+    compressed.resize(deflateBound(&stream, static_cast<uLong>(data.size())));
+    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    stream.avail_in = static_cast<uInt>(data.size());
+    stream.next_out = reinterpret_cast<Bytef*>(compressed.data());
+    stream.avail_out = static_cast<uInt>(compressed.size());
+    int result = deflate(&stream, Z_FINISH);
+    compressed.resize(stream.total_out);
+    deflateEnd(&stream);
+    if (result == Z_STREAM_END && compressed.size() < data.size()) method = kDeflated;
+  }
+  std::string_view stored = method == kDeflated ? std::string_view(compressed) : data;
+  uint32_t offset = static_cast<uint32_t>(body_.size());
+  // Bit 11: names are UTF-8.
+  constexpr uint16_t kUtf8Flag = 1 << 11;
+
+  Write32(body_, kLocalHeaderSignature);
+  Write16(body_, 20);
+  Write16(body_, kUtf8Flag);
+  Write16(body_, method);
+  Write16(body_, kFixedDosTime);
+  Write16(body_, kFixedDosDate);
+  Write32(body_, crc);
+  Write32(body_, static_cast<uint32_t>(stored.size()));
+  Write32(body_, static_cast<uint32_t>(data.size()));
+  Write16(body_, static_cast<uint16_t>(name.size()));
+  Write16(body_, 0);
+  body_ += name;
+  body_ += stored;
+
+  Write32(directory_, kCentralHeaderSignature);
+  Write16(directory_, (3 << 8) | 20);  // made on Unix, zip 2.0
+  Write16(directory_, 20);
+  Write16(directory_, kUtf8Flag);
+  Write16(directory_, method);
+  Write16(directory_, kFixedDosTime);
+  Write16(directory_, kFixedDosDate);
+  Write32(directory_, crc);
+  Write32(directory_, static_cast<uint32_t>(stored.size()));
+  Write32(directory_, static_cast<uint32_t>(data.size()));
+  Write16(directory_, static_cast<uint16_t>(name.size()));
+  Write16(directory_, 0);
+  Write16(directory_, 0);
+  Write16(directory_, 0);
+  Write16(directory_, 0);
+  bool is_directory = !name.empty() && name.back() == '/';
+  Write32(directory_, (unix_mode << 16) | (is_directory ? 0x10 : 0));
+  Write32(directory_, offset);
+  directory_ += name;
+  ++count_;
+}
+
+std::string Writer::Finish() {
+  std::string out = std::move(body_);
+  uint32_t directory_offset = static_cast<uint32_t>(out.size());
+  out += directory_;
+  Write32(out, kEndOfDirectorySignature);
+  Write16(out, 0);
+  Write16(out, 0);
+  Write16(out, static_cast<uint16_t>(count_));
+  Write16(out, static_cast<uint16_t>(count_));
+  Write32(out, static_cast<uint32_t>(directory_.size()));
+  Write32(out, directory_offset);
+  Write16(out, 0);
+  body_.clear();
+  directory_.clear();
+  count_ = 0;
+  return out;
+}
+
+}  // namespace lamina::zip
