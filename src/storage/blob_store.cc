@@ -58,6 +58,12 @@ class MemoryBlobStore final : public BlobStore {
     blobs_.clear();
     return Status::Ok();
   }
+  std::vector<std::string> List() const override {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> ids;
+    for (const auto& [id, data] : blobs_) ids.push_back(id);
+    return ids;
+  }
 
  private:
   mutable std::mutex mutex_;
@@ -148,6 +154,18 @@ class FileBlobStore final : public BlobStore {
       if (error) return Status::IoError("cannot remove " + entry.path().string());
     }
     return Status::Ok();
+  }
+
+  std::vector<std::string> List() const override {
+    std::vector<std::string> ids;
+    std::error_code error;
+    for (const auto& entry : fs::recursive_directory_iterator(root_, error)) {
+      std::string name = entry.path().filename().string();
+      if (entry.is_regular_file(error) && IsBlobId(name) &&
+          entry.path().parent_path().filename() == name.substr(0, 2))
+        ids.push_back(std::move(name));
+    }
+    return ids;
   }
 
  private:

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/expected.h"
 #include "common/status.h"
@@ -33,6 +34,8 @@ class BlobStore {
   virtual Status Remove(std::string_view id) = 0;
   // Removes every blob.
   virtual Status Reset() = 0;
+  // The ids of every stored blob, in no particular order.
+  virtual std::vector<std::string> List() const = 0;
 };
 
 }  // namespace lamina::storage

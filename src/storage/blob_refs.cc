@@ -1,0 +1,77 @@
+#include "storage/blob_refs.h"
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+#include <map>
+
+namespace lamina::storage {
+
+BlobRefs::BlobRefs(Engine& engine, BlobStore& blobs)
+    : engine_(engine), blobs_(blobs), keyspace_(engine.GetKeyspace(kKeyspace)) {}
+
+uint64_t BlobRefs::Count(std::string_view id) const {
+  std::string value;
+  if (keyspace_ == nullptr || !engine_.Get(keyspace_, id, &value).ok()) return 0;
+  uint64_t count = 0;
+  std::from_chars(value.data(), value.data() + value.size(), count);
+  return count;
+}
+
+std::vector<size_t> BlobRefs::StripesOf(const std::vector<std::string>& ids) const {
+  std::vector<size_t> stripes;
+  for (const std::string& id : ids) stripes.push_back(std::hash<std::string>()(id) % kStripes);
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  return stripes;
+}
+
+Expected<std::string, Status> BlobRefs::AddAndCommit(std::string_view data, WriteBatch& batch) {
+  if (keyspace_ == nullptr) return Unexpected(Status::Internal("no blob_refs keyspace"));
+  // Store first (outside the lock: it may take a while), then make sure it is still there
+  // under the lock, since a concurrent release may have removed an identical blob meanwhile.
+  auto id = blobs_.Put(data);
+  if (!id) return Unexpected(id.error());
+  std::lock_guard lock(stripes_[StripesOf({*id})[0]]);
+  if (!blobs_.Contains(*id)) {
+    auto again = blobs_.Put(data);
+    if (!again) return Unexpected(again.error());
+  }
+  batch.Put(keyspace_, *id, std::to_string(Count(*id) + 1));
+  if (Status status = engine_.Write(batch); !status.ok()) return Unexpected(status);
+  return *id;
+}
+
+Status BlobRefs::ReleaseAndCommit(const std::vector<std::string>& ids, WriteBatch& batch) {
+  if (keyspace_ == nullptr) return Status::Internal("no blob_refs keyspace");
+  std::vector<size_t> stripes = StripesOf(ids);
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (size_t stripe : stripes) locks.emplace_back(stripes_[stripe]);
+  std::map<std::string, uint64_t> releases;
+  for (const std::string& id : ids) ++releases[id];
+  std::vector<std::string> unreferenced;
+  for (const auto& [id, released] : releases) {
+    uint64_t count = Count(id);
+    if (count <= released) {
+      batch.Delete(keyspace_, id);
+      unreferenced.push_back(id);
+    } else {
+      batch.Put(keyspace_, id, std::to_string(count - released));
+    }
+  }
+  if (Status status = engine_.Write(batch); !status.ok()) return status;
+  for (const std::string& id : unreferenced)
+    if (Status status = blobs_.Remove(id); !status.ok()) return status;
+  return Status::Ok();
+}
+
+Status BlobRefs::CollectGarbage() {
+  for (const std::string& id : blobs_.List()) {
+    std::lock_guard lock(stripes_[StripesOf({id})[0]]);
+    if (Count(id) == 0)
+      if (Status status = blobs_.Remove(id); !status.ok()) return status;
+  }
+  return Status::Ok();
+}
+
+}  // namespace lamina::storage

@@ -1,0 +1,54 @@
+#pragma once
+
+// Reference counts of the blobs in a BlobStore, shared by every service that keeps payloads
+// there (layer and function zips, S3 bodies), so one service dropping its copy never removes a
+// blob another still uses. A count lives in the "blob_refs" keyspace and changes in the same
+// WriteBatch as the records that hold the reference, so a crash keeps them in step: at worst a
+// blob file is left without a count, and CollectGarbage() removes it.
+//
+// Thread-safety: every method may be called from any thread. Operations on the same blob are
+// serialized (striped locks), so a blob being released and re-referenced at once is either
+// kept or stored again, never lost under a live reference.
+
+#include <array>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/expected.h"
+#include "common/status.h"
+#include "storage/blob_store.h"
+#include "storage/engine.h"
+
+namespace lamina::storage {
+
+class BlobRefs {
+ public:
+  static constexpr const char* kKeyspace = "blob_refs";
+
+  BlobRefs(Engine& engine, BlobStore& blobs);
+
+  // Stores `data` unless already stored, then writes `batch` together with one more reference
+  // to it. Returns the blob id (hex SHA-256). On error nothing of `batch` is written.
+  Expected<std::string, Status> AddAndCommit(std::string_view data, WriteBatch& batch);
+  // Writes `batch` together with one reference fewer to each id in `ids` (an id may repeat),
+  // then removes the blobs no longer referenced.
+  Status ReleaseAndCommit(const std::vector<std::string>& ids, WriteBatch& batch);
+  // The number of references to `id`; 0 when none.
+  uint64_t Count(std::string_view id) const;
+  // Removes stored blobs that no count names: left by a crash between storing a blob and
+  // committing its reference. Call before serving.
+  Status CollectGarbage();
+
+ private:
+  static constexpr size_t kStripes = 64;
+  std::vector<size_t> StripesOf(const std::vector<std::string>& ids) const;
+
+  Engine& engine_;
+  BlobStore& blobs_;
+  Keyspace* keyspace_;
+  mutable std::array<std::mutex, kStripes> stripes_;
+};
+
+}  // namespace lamina::storage
