@@ -353,10 +353,6 @@ http::Response FrontDoor::Handle(http::Request& request) const {
         return fail(protocol_errors::UnknownOperation(protocol, service->name, identified.what));
       context.operation = match->operation;
       operation.labels = std::move(match->labels);
-      header_views.reserve(request.headers.size());
-      for (const auto& header : request.headers)
-        header_views.emplace_back(header.name, header.value);
-      operation.headers = &header_views;
       if (protocol == Protocol::kRestJson1 && !Trim(request.body).empty() &&
           request.HeaderOr("content-type").find("json") != std::string_view::npos) {
         auto input = codec::ParseJsonBody(protocol, request.body);

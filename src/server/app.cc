@@ -1,8 +1,46 @@
 #include "server/app.h"
 
 #include "common/log.h"
+#include "common/strings.h"
+#include "common/xml.h"
 
 namespace lamina {
+
+namespace {
+
+// GET /_lamina/code/{blob}?X-Lamina-Expires=…&X-Lamina-Signature=…: the zip behind a layer's
+// Content.Location, answered like the S3 presigned URL AWS hands out (errors in S3's XML).
+http::Response ServeCode(const lambda::LambdaService& lambda, const http::Request& request) {
+  std::string_view path = request.RawPath();
+  std::string blob(path.substr(lambda::LambdaService::kCodePath.size()));
+  std::string expires, signature;
+  for (auto& [name, value] : ParseQueryString(request.RawQuery(), false)) {
+    if (name == "X-Lamina-Expires") expires = value;
+    if (name == "X-Lamina-Signature") signature = value;
+  }
+  http::Response response;
+  if (request.method != "GET" && request.method != "HEAD") {
+    response.status = 405;
+    return response;
+  }
+  lambda::CodeDownload download = lambda.FetchCode(blob, expires, signature);
+  response.status = download.http_status;
+  if (download.error_code.empty()) {
+    response.SetHeader("Content-Type", "application/zip");
+    response.body = std::move(download.body);
+    return response;
+  }
+  XmlWriter xml;
+  xml.Open("Error");
+  xml.Element("Code", download.error_code);
+  xml.Element("Message", download.message);
+  xml.Close("Error");
+  response.body = xml.Take();
+  response.SetHeader("Content-Type", "application/xml");
+  return response;
+}
+
+}  // namespace
 
 App::App(const ServeOptions& options) : options_(options) {}
 
@@ -18,13 +56,17 @@ Expected<std::unique_ptr<App>, std::string> App::Create(const ServeOptions& opti
   std::unique_ptr<App> app(new App(options));
   storage::EngineOptions storage_options = options.storage;
   storage_options.keyspaces = {dynamodb::Catalog::kTablesKeyspace,
-                               dynamodb::Catalog::kItemsKeyspace};
+                               dynamodb::Catalog::kItemsKeyspace, storage::BlobRefs::kKeyspace,
+                               lambda::layers::LayerStore::kKeyspace};
   auto engine = storage::Engine::Open(storage_options);
   if (!engine) return Unexpected(engine.error().message());
   app->engine_ = std::move(*engine);
   auto blobs = storage::BlobStore::Open(options.storage.data_dir, options.storage.in_memory);
   if (!blobs) return Unexpected(blobs.error().message());
   app->blobs_ = std::move(*blobs);
+  app->blob_refs_ = std::make_unique<storage::BlobRefs>(*app->engine_, *app->blobs_);
+  if (Status status = app->blob_refs_->CollectGarbage(); !status.ok())
+    LogWarn("cannot remove unreferenced blobs: " + status.message());
 
   app->dynamodb_ = std::make_unique<dynamodb::DynamoDbService>(*app->engine_, app->clock_);
   if (Status status = app->dynamodb_->Load(); !status.ok())
@@ -33,13 +75,22 @@ Expected<std::unique_ptr<App>, std::string> App::Create(const ServeOptions& opti
   app->front_door_ = std::make_unique<FrontDoor>(options.auth);
   app->front_door_->AddService(app->sts_.Describe());
   app->front_door_->AddService(app->dynamodb_->Describe());
+  app->lambda_ = std::make_unique<lambda::LambdaService>(*app->engine_, *app->blobs_,
+                                                         *app->blob_refs_, app->clock_);
+  app->front_door_->AddService(app->lambda_->Describe());
 
   app->admin_ = std::make_unique<Admin>(app->clock_, *app->engine_, *app->blobs_,
                                         app->front_door_->ImplementedServices());
   Admin* admin = app->admin_.get();
   dynamodb::DynamoDbService* dynamodb = app->dynamodb_.get();
   admin->AddResetHook([dynamodb] { dynamodb->Reset(); });
+  lambda::LambdaService* lambda = app->lambda_.get();
+  admin->AddResetHook([lambda] { lambda->Reset(); });
   auto admin_handler = [admin](http::Request& request) { return admin->Handle(request); };
+  // Before the admin prefix "/_lamina/", which would take it otherwise.
+  app->front_door_->AddAdminRoute(
+      std::string(lambda::LambdaService::kCodePath),
+      [lambda](http::Request& request) { return ServeCode(*lambda, request); });
   for (const char* prefix : {"/_lamina/", "/_localstack/", "/moto-api/"})
     app->front_door_->AddAdminRoute(prefix, admin_handler);
 

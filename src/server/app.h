@@ -10,9 +10,11 @@
 #include "common/expected.h"
 #include "dynamodb/service.h"
 #include "http/server.h"
+#include "lambda/service.h"
 #include "protocol/front_door.h"
 #include "server/admin.h"
 #include "server/options.h"
+#include "storage/blob_refs.h"
 #include "storage/blob_store.h"
 #include "storage/engine.h"
 #include "sts/service.h"
@@ -39,10 +41,12 @@ class App {
   Clock clock_;
   std::unique_ptr<storage::Engine> engine_;
   std::unique_ptr<storage::BlobStore> blobs_;
+  std::unique_ptr<storage::BlobRefs> blob_refs_;
   std::unique_ptr<FrontDoor> front_door_;
   std::unique_ptr<Admin> admin_;
   sts::StsService sts_;
   std::unique_ptr<dynamodb::DynamoDbService> dynamodb_;
+  std::unique_ptr<lambda::LambdaService> lambda_;
   std::unique_ptr<http::Server> server_;
 };
 

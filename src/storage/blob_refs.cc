@@ -26,20 +26,19 @@ std::vector<size_t> BlobRefs::StripesOf(const std::vector<std::string>& ids) con
   return stripes;
 }
 
-Expected<std::string, Status> BlobRefs::AddAndCommit(std::string_view data, WriteBatch& batch) {
-  if (keyspace_ == nullptr) return Unexpected(Status::Internal("no blob_refs keyspace"));
-  // Store first (outside the lock: it may take a while), then make sure it is still there
-  // under the lock, since a concurrent release may have removed an identical blob meanwhile.
-  auto id = blobs_.Put(data);
-  if (!id) return Unexpected(id.error());
-  std::lock_guard lock(stripes_[StripesOf({*id})[0]]);
-  if (!blobs_.Contains(*id)) {
+Expected<std::string, Status> BlobRefs::Store(std::string_view data) { return blobs_.Put(data); }
+
+Status BlobRefs::AddAndCommit(std::string_view id, std::string_view data, WriteBatch& batch) {
+  if (keyspace_ == nullptr) return Status::Internal("no blob_refs keyspace");
+  std::string key(id);
+  std::lock_guard lock(stripes_[StripesOf({key})[0]]);
+  // A concurrent release may have removed an identical blob since it was stored.
+  if (!blobs_.Contains(id)) {
     auto again = blobs_.Put(data);
-    if (!again) return Unexpected(again.error());
+    if (!again) return again.error();
   }
-  batch.Put(keyspace_, *id, std::to_string(Count(*id) + 1));
-  if (Status status = engine_.Write(batch); !status.ok()) return Unexpected(status);
-  return *id;
+  batch.Put(keyspace_, id, std::to_string(Count(id) + 1));
+  return engine_.Write(batch);
 }
 
 Status BlobRefs::ReleaseAndCommit(const std::vector<std::string>& ids, WriteBatch& batch) {

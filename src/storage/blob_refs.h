@@ -29,9 +29,13 @@ class BlobRefs {
 
   BlobRefs(Engine& engine, BlobStore& blobs);
 
-  // Stores `data` unless already stored, then writes `batch` together with one more reference
-  // to it. Returns the blob id (hex SHA-256). On error nothing of `batch` is written.
-  Expected<std::string, Status> AddAndCommit(std::string_view data, WriteBatch& batch);
+  // Stores `data` unless already stored and returns its id (hex SHA-256), without a
+  // reference: call AddAndCommit next (an unreferenced blob is collected at the next start).
+  Expected<std::string, Status> Store(std::string_view data);
+  // Writes `batch` together with one more reference to blob `id`, whose content is `data`
+  // (stored again if a concurrent release removed it since Store). On error nothing of `batch`
+  // is written.
+  Status AddAndCommit(std::string_view id, std::string_view data, WriteBatch& batch);
   // Writes `batch` together with one reference fewer to each id in `ids` (an id may repeat),
   // then removes the blobs no longer referenced.
   Status ReleaseAndCommit(const std::vector<std::string>& ids, WriteBatch& batch);

@@ -44,11 +44,12 @@ class BlobRefsTest : public ::testing::Test {
 TEST_F(BlobRefsTest, SharedBlobSurvivesUntilTheLastReferenceGoes) {
   WriteBatch first;
   first.Put(records_, "a", "1");
-  auto id = refs_->AddAndCommit("shared content", first);
+  auto id = refs_->Store("shared content");
   ASSERT_TRUE(id.has_value());
+  ASSERT_TRUE(refs_->AddAndCommit(*id, "shared content", first).ok());
   WriteBatch second;
   second.Put(records_, "b", "1");
-  ASSERT_EQ(refs_->AddAndCommit("shared content", second).value(), *id);
+  ASSERT_TRUE(refs_->AddAndCommit(*id, "shared content", second).ok());
   EXPECT_EQ(refs_->Count(*id), 2u);
   std::string value;
   EXPECT_TRUE(engine_->Get(records_, "a", &value).ok());
@@ -67,8 +68,9 @@ TEST_F(BlobRefsTest, SharedBlobSurvivesUntilTheLastReferenceGoes) {
 
 TEST_F(BlobRefsTest, GarbageCollectionRemovesOnlyUnreferencedBlobs) {
   WriteBatch batch;
-  auto kept = refs_->AddAndCommit("kept", batch);
+  auto kept = refs_->Store("kept");
   ASSERT_TRUE(kept.has_value());
+  ASSERT_TRUE(refs_->AddAndCommit(*kept, "kept", batch).ok());
   // A blob stored without its reference: what a crash between the two steps leaves.
   auto orphan = blobs_->Put("orphan");
   ASSERT_TRUE(orphan.has_value());
@@ -80,8 +82,9 @@ TEST_F(BlobRefsTest, GarbageCollectionRemovesOnlyUnreferencedBlobs) {
 
 TEST_F(BlobRefsTest, ConcurrentAddAndReleaseNeverLoseALiveBlob) {
   WriteBatch batch;
-  auto id = refs_->AddAndCommit("contended", batch);
+  auto id = refs_->Store("contended");
   ASSERT_TRUE(id.has_value());
+  ASSERT_TRUE(refs_->AddAndCommit(*id, "contended", batch).ok());
   // One thread keeps releasing and re-adding; the other holds one reference throughout
   // after its add, so the blob must exist at the end.
   std::thread churn([&] {
@@ -89,11 +92,11 @@ TEST_F(BlobRefsTest, ConcurrentAddAndReleaseNeverLoseALiveBlob) {
       WriteBatch release;
       ASSERT_TRUE(refs_->ReleaseAndCommit({*id}, release).ok());
       WriteBatch add;
-      ASSERT_TRUE(refs_->AddAndCommit("contended", add).has_value());
+      ASSERT_TRUE(refs_->AddAndCommit(*id, "contended", add).ok());
     }
   });
   WriteBatch hold;
-  ASSERT_TRUE(refs_->AddAndCommit("contended", hold).has_value());
+  ASSERT_TRUE(refs_->AddAndCommit(*id, "contended", hold).ok());
   churn.join();
   EXPECT_EQ(refs_->Count(*id), 2u);
   EXPECT_TRUE(blobs_->Contains(*id));

@@ -1,0 +1,283 @@
+#include "lambda/layers/layer_store.h"
+
+#include <charconv>
+#include <cstdio>
+
+#include "common/hashing.h"
+#include "common/ids.h"
+#include "lambda/errors.h"
+
+namespace lamina::lambda::layers {
+
+namespace {
+
+constexpr char kSeparator = '\0';
+constexpr const char* kSigningKeyKey = "k";
+
+std::string LayerPrefix(char kind, const std::string& account, const std::string& region) {
+  std::string key(1, kind);
+  key += account;
+  key += kSeparator;
+  key += region;
+  key += kSeparator;
+  return key;
+}
+
+std::string CounterKey(const LayerId& layer) {
+  return LayerPrefix('n', layer.account, layer.region) + layer.name;
+}
+
+std::string VersionPrefix(const LayerId& layer) {
+  return LayerPrefix('v', layer.account, layer.region) + layer.name + kSeparator;
+}
+
+std::string VersionKey(const LayerId& layer, int64_t version) {
+  char digits[24];
+  std::snprintf(digits, sizeof(digits), "%020lld", static_cast<long long>(version));
+  return VersionPrefix(layer) + digits;
+}
+
+std::string PrefixEnd(std::string prefix) {
+  prefix.back() = static_cast<char>(prefix.back() + 1);
+  return prefix;
+}
+
+json::array ToArray(const std::vector<std::string>& values) {
+  json::array array;
+  for (const auto& value : values) array.emplace_back(value);
+  return array;
+}
+
+std::vector<std::string> FromArray(const json::value* value) {
+  std::vector<std::string> out;
+  if (value == nullptr || !value->is_array()) return out;
+  for (const auto& element : value->get_array())
+    if (element.is_string()) out.emplace_back(element.get_string());
+  return out;
+}
+
+std::string StringOf(const json::object& object, std::string_view name) {
+  const json::value* value = object.if_contains(name);
+  return value != nullptr && value->is_string() ? std::string(value->get_string()) : std::string();
+}
+
+std::string Serialize(const LayerVersion& version) {
+  json::object record;
+  record["description"] = version.description;
+  if (version.license_info) record["license"] = *version.license_info;
+  record["runtimes"] = ToArray(version.runtimes);
+  record["architectures"] = ToArray(version.architectures);
+  record["created"] = version.created_date;
+  record["blob"] = version.blob_id;
+  record["size"] = version.code_size;
+  record["revision"] = version.revision_id;
+  json::array statements;
+  for (const Statement& statement : version.statements)
+    statements.push_back(json::object{{"sid", statement.sid},
+                                      {"action", statement.action},
+                                      {"principal", statement.principal},
+                                      {"org", statement.organization_id}});
+  record["statements"] = std::move(statements);
+  return json::serialize(record);
+}
+
+std::optional<LayerVersion> Deserialize(const LayerId& layer, int64_t number,
+                                        std::string_view text) {
+  boost::system::error_code error;
+  json::value parsed = json::parse(text, error);
+  if (error || !parsed.is_object()) return std::nullopt;
+  const json::object& record = parsed.get_object();
+  LayerVersion version;
+  version.layer = layer;
+  version.version = number;
+  version.description = StringOf(record, "description");
+  if (record.contains("license")) version.license_info = StringOf(record, "license");
+  version.runtimes = FromArray(record.if_contains("runtimes"));
+  version.architectures = FromArray(record.if_contains("architectures"));
+  version.created_date = StringOf(record, "created");
+  version.blob_id = StringOf(record, "blob");
+  if (const json::value* size = record.if_contains("size"); size && size->is_number())
+    version.code_size = size->to_number<uint64_t>();
+  version.revision_id = StringOf(record, "revision");
+  if (const json::value* statements = record.if_contains("statements");
+      statements && statements->is_array()) {
+    for (const auto& element : statements->get_array()) {
+      if (!element.is_object()) continue;
+      const json::object& object = element.get_object();
+      version.statements.push_back(Statement{StringOf(object, "sid"), StringOf(object, "action"),
+                                             StringOf(object, "principal"),
+                                             StringOf(object, "org")});
+    }
+  }
+  return version;
+}
+
+// Splits a version key "v·account·region·name·version" back into its parts.
+std::optional<std::pair<LayerId, int64_t>> ParseVersionKey(std::string_view key) {
+  if (key.empty() || key[0] != 'v') return std::nullopt;
+  key.remove_prefix(1);
+  std::string_view parts[4];
+  for (int i = 0; i < 3; ++i) {
+    size_t end = key.find(kSeparator);
+    if (end == std::string_view::npos) return std::nullopt;
+    parts[i] = key.substr(0, end);
+    key.remove_prefix(end + 1);
+  }
+  parts[3] = key;
+  int64_t number = 0;
+  auto [end, error] = std::from_chars(parts[3].data(), parts[3].data() + parts[3].size(), number);
+  if (error != std::errc() || end != parts[3].data() + parts[3].size()) return std::nullopt;
+  return std::make_pair(
+      LayerId{std::string(parts[0]), std::string(parts[1]), std::string(parts[2])}, number);
+}
+
+}  // namespace
+
+std::string LayerId::Arn() const {
+  return "arn:aws:lambda:" + region + ":" + account + ":layer:" + name;
+}
+
+std::string LayerId::VersionArn(int64_t version) const {
+  return Arn() + ":" + std::to_string(version);
+}
+
+json::object Statement::ToPolicyJson(const std::string& resource) const {
+  json::object statement;
+  statement["Sid"] = sid;
+  statement["Effect"] = "Allow";
+  if (principal == "*")
+    statement["Principal"] = "*";
+  else
+    statement["Principal"] = json::object{{"AWS", "arn:aws:iam::" + principal + ":root"}};
+  statement["Action"] = action;
+  statement["Resource"] = resource;
+  if (!organization_id.empty())
+    statement["Condition"] =
+        json::object{{"StringEquals", json::object{{"aws:PrincipalOrgID", organization_id}}}};
+  return statement;
+}
+
+bool Statement::Allows(const std::string& account, const std::string& wanted_action) const {
+  if (action != wanted_action || !organization_id.empty()) return false;
+  return principal == "*" || principal == account;
+}
+
+std::string LayerVersion::PolicyDocument() const {
+  if (statements.empty()) return "";
+  json::array list;
+  for (const Statement& statement : statements) list.push_back(statement.ToPolicyJson(Arn()));
+  return json::serialize(
+      json::object{{"Version", "2012-10-17"}, {"Id", "default"}, {"Statement", std::move(list)}});
+}
+
+bool LayerVersion::Allows(const std::string& account, const std::string& action) const {
+  if (account == layer.account) return true;
+  for (const Statement& statement : statements)
+    if (statement.Allows(account, action)) return true;
+  return false;
+}
+
+LayerStore::LayerStore(storage::Engine& engine, storage::BlobRefs& refs)
+    : engine_(engine), refs_(refs), keyspace_(engine.GetKeyspace(kKeyspace)) {
+  LoadSigningKey();
+}
+
+void LayerStore::LoadSigningKey() {
+  std::string stored;
+  if (keyspace_ != nullptr && engine_.Get(keyspace_, kSigningKeyKey, &stored).ok() &&
+      stored.size() == 64) {
+    signing_key_ = stored;
+    return;
+  }
+  signing_key_ = RandomHex(64);
+  if (keyspace_ != nullptr) engine_.Put(keyspace_, kSigningKeyKey, signing_key_).IgnoreError();
+}
+
+void LayerStore::Reset() {
+  std::lock_guard lock(write_mutex_);
+  LoadSigningKey();
+}
+
+Expected<LayerVersion, AwsError> LayerStore::Publish(LayerVersion draft, std::string_view zip) {
+  if (keyspace_ == nullptr) return Unexpected(errors::Service("layer storage is unavailable"));
+  // Store the bytes before taking the lock: that is the slow part, and it is idempotent.
+  auto blob = refs_.Store(zip);
+  if (!blob) return Unexpected(errors::Service("cannot store the layer archive"));
+
+  std::lock_guard lock(write_mutex_);
+  std::string counter;
+  int64_t next = 1;
+  if (engine_.Get(keyspace_, CounterKey(draft.layer), &counter).ok())
+    std::from_chars(counter.data(), counter.data() + counter.size(), next);
+  draft.version = next;
+  draft.blob_id = *blob;
+  draft.code_size = zip.size();
+  storage::WriteBatch batch;
+  batch.Put(keyspace_, CounterKey(draft.layer), std::to_string(next + 1));
+  batch.Put(keyspace_, VersionKey(draft.layer, next), Serialize(draft));
+  if (Status status = refs_.AddAndCommit(*blob, zip, batch); !status.ok())
+    return Unexpected(errors::Service("cannot store the layer version: " + status.message()));
+  return draft;
+}
+
+std::optional<LayerVersion> LayerStore::Get(const LayerId& layer, int64_t version) const {
+  std::string text;
+  if (keyspace_ == nullptr || !engine_.Get(keyspace_, VersionKey(layer, version), &text).ok())
+    return std::nullopt;
+  return Deserialize(layer, version, text);
+}
+
+std::vector<LayerVersion> LayerStore::Versions(const LayerId& layer) const {
+  std::vector<LayerVersion> versions;
+  if (keyspace_ == nullptr) return versions;
+  std::string prefix = VersionPrefix(layer);
+  auto iterator = engine_.NewIterator(keyspace_, PrefixEnd(prefix));
+  for (iterator->Seek(prefix); iterator->Valid(); iterator->Next()) {
+    auto parsed = ParseVersionKey(iterator->key());
+    if (!parsed) continue;
+    if (auto version = Deserialize(parsed->first, parsed->second, iterator->value()))
+      versions.push_back(std::move(*version));
+  }
+  return {versions.rbegin(), versions.rend()};
+}
+
+std::vector<LayerVersion> LayerStore::AllVersions(const std::string& account,
+                                                  const std::string& region) const {
+  std::vector<LayerVersion> versions;
+  if (keyspace_ == nullptr) return versions;
+  std::string prefix = LayerPrefix('v', account, region);
+  auto iterator = engine_.NewIterator(keyspace_, PrefixEnd(prefix));
+  for (iterator->Seek(prefix); iterator->Valid(); iterator->Next()) {
+    auto parsed = ParseVersionKey(iterator->key());
+    if (!parsed) continue;
+    if (auto version = Deserialize(parsed->first, parsed->second, iterator->value()))
+      versions.push_back(std::move(*version));
+  }
+  return versions;
+}
+
+Expected<void, AwsError> LayerStore::Delete(const LayerId& layer, int64_t version) {
+  std::lock_guard lock(write_mutex_);
+  auto found = Get(layer, version);
+  if (!found) return {};
+  storage::WriteBatch batch;
+  batch.Delete(keyspace_, VersionKey(layer, version));
+  if (Status status = refs_.ReleaseAndCommit({found->blob_id}, batch); !status.ok())
+    return Unexpected(errors::Service("cannot delete the layer version: " + status.message()));
+  return {};
+}
+
+Expected<LayerVersion, AwsError> LayerStore::Modify(
+    const LayerId& layer, int64_t version,
+    const std::function<Expected<void, AwsError>(LayerVersion&)>& change) {
+  std::lock_guard lock(write_mutex_);
+  auto found = Get(layer, version);
+  if (!found) return Unexpected(errors::LayerVersionNotFound(layer.VersionArn(version)));
+  if (auto changed = change(*found); !changed) return Unexpected(changed.error());
+  if (Status status = engine_.Put(keyspace_, VersionKey(layer, version), Serialize(*found));
+      !status.ok())
+    return Unexpected(errors::Service("cannot store the layer policy: " + status.message()));
+  return *found;
+}
+
+}  // namespace lamina::lambda::layers

@@ -1,0 +1,76 @@
+#pragma once
+
+// AWS Lambda (restJson1, /2018-10-31/… and /2015-03-31/…): one operation table for the
+// service. Layers live in layers/; functions will join them here.
+//
+// Thread-safety: handlers are called concurrently; every member they use is thread-safe.
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "lambda/layers/layer_store.h"
+#include "protocol/service.h"
+#include "storage/blob_refs.h"
+#include "storage/blob_store.h"
+#include "storage/engine.h"
+
+namespace lamina::lambda {
+
+// A code download through a Location URL, as the HTTP layer should answer it.
+struct CodeDownload {
+  int http_status = 200;
+  std::string error_code;  // empty on success
+  std::string message;
+  std::string body;  // the zip on success
+};
+
+class LambdaService {
+ public:
+  // The URL path prefix of code downloads (Content.Location).
+  static constexpr std::string_view kCodePath = "/_lamina/code/";
+  // How long a Location URL stays valid. AWS: 10 minutes.
+  static constexpr int64_t kCodeUrlSeconds = 600;
+
+  LambdaService(storage::Engine& engine, storage::BlobStore& blobs, storage::BlobRefs& refs,
+                const Clock& clock);
+
+  ServiceDescriptor Describe();
+  // Call after the engine was reset.
+  void Reset();
+
+  // Answers GET {kCodePath}{blob}?X-Lamina-Expires=…&X-Lamina-Signature=….
+  CodeDownload FetchCode(std::string_view blob_id, std::string_view expires,
+                         std::string_view signature) const;
+
+  // https://docs.aws.amazon.com/lambda/latest/api/API_PublishLayerVersion.html
+  OperationResult PublishLayerVersion(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_GetLayerVersion.html
+  OperationResult GetLayerVersion(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_GetLayerVersionByArn.html
+  OperationResult GetLayerVersionByArn(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_ListLayers.html
+  OperationResult ListLayers(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_ListLayerVersions.html
+  OperationResult ListLayerVersions(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_DeleteLayerVersion.html
+  OperationResult DeleteLayerVersion(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_AddLayerVersionPermission.html
+  OperationResult AddLayerVersionPermission(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_RemoveLayerVersionPermission.html
+  OperationResult RemoveLayerVersionPermission(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_GetLayerVersionPolicy.html
+  OperationResult GetLayerVersionPolicy(OperationRequest& request);
+
+ private:
+  // Content.Location for a blob, on the host the request was sent to.
+  std::string CodeLocation(const OperationRequest& request, const std::string& blob_id) const;
+  std::string SignCode(std::string_view blob_id, std::string_view expires) const;
+
+  storage::BlobStore& blobs_;
+  const Clock& clock_;
+  layers::LayerStore layers_;
+};
+
+}  // namespace lamina::lambda

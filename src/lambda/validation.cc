@@ -1,0 +1,103 @@
+#include "lambda/validation.h"
+
+#include "lambda/errors.h"
+
+namespace lamina::lambda {
+
+void ValidationErrors::Add(std::string_view value, std::string_view member,
+                           std::string_view constraint) {
+  errors_.push_back("Value '" + std::string(value) + "' at '" + std::string(member) +
+                    "' failed to satisfy constraint: " + std::string(constraint));
+}
+
+void ValidationErrors::Length(std::string_view value, std::string_view member, size_t min,
+                              size_t max) {
+  if (value.size() < min)
+    Add(value, member, "Member must have length greater than or equal to " + std::to_string(min));
+  else if (value.size() > max)
+    Add(value, member, "Member must have length less than or equal to " + std::to_string(max));
+}
+
+void ValidationErrors::Pattern(std::string_view value, std::string_view member, bool matches,
+                               std::string_view pattern) {
+  if (!matches)
+    Add(value, member, "Member must satisfy regular expression pattern: " + std::string(pattern));
+}
+
+void ValidationErrors::Enum(std::string_view value, std::string_view member,
+                            const std::vector<std::string_view>& allowed) {
+  for (std::string_view candidate : allowed)
+    if (candidate == value) return;
+  std::string set;
+  for (std::string_view candidate : allowed) {
+    if (!set.empty()) set += ", ";
+    set += candidate;
+  }
+  Add(value, member, "Member must satisfy enum value set: [" + set + "]");
+}
+
+std::optional<AwsError> ValidationErrors::Error() const {
+  if (errors_.empty()) return std::nullopt;
+  std::string message =
+      std::to_string(errors_.size()) +
+      (errors_.size() == 1 ? " validation error detected: " : " validation errors detected: ");
+  for (size_t i = 0; i < errors_.size(); ++i) {
+    if (i > 0) message += "; ";
+    message += errors_[i];
+  }
+  return errors::Validation(std::move(message));
+}
+
+const std::vector<std::string_view>& Runtimes() {
+  static const std::vector<std::string_view> runtimes = {
+      "nodejs",     "nodejs4.3",       "nodejs6.10",     "nodejs8.10",    "nodejs10.x",
+      "nodejs12.x", "nodejs14.x",      "nodejs16.x",     "java8",         "java8.al2",
+      "java11",     "python2.7",       "python3.6",      "python3.7",     "python3.8",
+      "python3.9",  "dotnetcore1.0",   "dotnetcore2.0",  "dotnetcore2.1", "dotnetcore3.1",
+      "dotnet6",    "dotnet8",         "nodejs4.3-edge", "go1.x",         "ruby2.5",
+      "ruby2.7",    "provided",        "provided.al2",   "nodejs18.x",    "python3.10",
+      "java17",     "ruby3.2",         "ruby3.3",        "ruby3.4",       "python3.11",
+      "nodejs20.x", "provided.al2023", "python3.12",     "java21",        "python3.13",
+      "nodejs22.x", "python3.14",      "nodejs24.x",     "java25",        "dotnet10"};
+  return runtimes;
+}
+
+const std::vector<std::string_view>& Architectures() {
+  static const std::vector<std::string_view> architectures = {"x86_64", "arm64"};
+  return architectures;
+}
+
+std::string QuoteList(const std::vector<std::string>& values) {
+  std::string out = "[";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += values[i];
+  }
+  return out + "]";
+}
+
+bool IsLayerNameChars(std::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_'))
+      return false;
+  return true;
+}
+
+bool IsAccountId(std::string_view text) {
+  if (text.size() != 12) return false;
+  for (char c : text)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+bool IsPartitionOrRegionChars(std::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
+      return false;
+  return true;
+}
+
+}  // namespace lamina::lambda

@@ -1,0 +1,50 @@
+#pragma once
+
+// Lambda's model constraints, checked as AWS checks them: every violation of a request is
+// collected and reported in one ValidationException, "1 validation error detected: Value 'x'
+// at 'layerName' failed to satisfy constraint: Member must …", members named in camelCase.
+//
+// Thread-safety: plain values; the functions are pure.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol/aws_error.h"
+
+namespace lamina::lambda {
+
+class ValidationErrors {
+ public:
+  // `value` as AWS quotes it ("null" for a missing member, "[a, b]" for a list).
+  void Add(std::string_view value, std::string_view member, std::string_view constraint);
+  void Length(std::string_view value, std::string_view member, size_t min, size_t max);
+  void Pattern(std::string_view value, std::string_view member, bool matches,
+               std::string_view pattern);
+  void Enum(std::string_view value, std::string_view member,
+            const std::vector<std::string_view>& allowed);
+  bool empty() const { return errors_.empty(); }
+  // The ValidationException for everything collected, or nullopt when nothing was.
+  std::optional<AwsError> Error() const;
+
+ private:
+  std::vector<std::string> errors_;
+};
+
+// AWS's runtime identifiers, deprecated ones included, as CompatibleRuntimes accepts them.
+const std::vector<std::string_view>& Runtimes();
+// x86_64 and arm64.
+const std::vector<std::string_view>& Architectures();
+// "[a, b]" as AWS quotes a list in its messages.
+std::string QuoteList(const std::vector<std::string>& values);
+
+// Pattern checks of the botocore model, by hand (no regex on the request path).
+// [a-zA-Z0-9-_]+
+bool IsLayerNameChars(std::string_view text);
+// \d{12}
+bool IsAccountId(std::string_view text);
+// [a-zA-Z0-9-]+
+bool IsPartitionOrRegionChars(std::string_view text);
+
+}  // namespace lamina::lambda
