@@ -92,6 +92,17 @@ int Base64Value(char c) {
   return -1;
 }
 
+// Base64Value for every byte, as a table (-1: not in the alphabet): decoding large payloads
+// (layer and function zips) is a table walk.
+struct Base64Table {
+  int8_t values[256];
+  Base64Table() {
+    for (int c = 0; c < 256; ++c)
+      values[c] = static_cast<int8_t>(Base64Value(static_cast<char>(c)));
+  }
+};
+const Base64Table kBase64Table;
+
 }  // namespace
 
 std::string Base64Encode(std::string_view bytes) {
@@ -121,29 +132,40 @@ std::string Base64Encode(std::string_view bytes) {
 
 std::optional<std::string> Base64Decode(std::string_view text) {
   if (text.size() % 4 != 0) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() / 4 * 3);
-  for (size_t i = 0; i < text.size(); i += 4) {
-    int values[4];
-    int padding = 0;
-    for (int j = 0; j < 4; ++j) {
-      char c = text[i + j];
-      if (c == '=') {
-        // Padding only in the last group, only in its last two places, and only trailing.
-        if (i + 4 != text.size() || j < 2) return std::nullopt;
-        ++padding;
-        values[j] = 0;
-      } else {
-        if (padding > 0) return std::nullopt;
-        values[j] = Base64Value(c);
-        if (values[j] < 0) return std::nullopt;
-      }
-    }
-    uint32_t triple = (values[0] << 18) | (values[1] << 12) | (values[2] << 6) | values[3];
-    out.push_back(static_cast<char>((triple >> 16) & 0xff));
-    if (padding < 2) out.push_back(static_cast<char>((triple >> 8) & 0xff));
-    if (padding < 1) out.push_back(static_cast<char>(triple & 0xff));
+  if (text.empty()) return std::string();
+  // Every group but the last has no padding: decode those four characters at a time.
+  size_t full_groups = text.size() / 4 - 1;
+  std::string out(full_groups * 3, '\0');
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  char* write = out.data();
+  for (size_t group = 0; group < full_groups; ++group, in += 4, write += 3) {
+    int a = kBase64Table.values[in[0]], b = kBase64Table.values[in[1]];
+    int c = kBase64Table.values[in[2]], d = kBase64Table.values[in[3]];
+    if ((a | b | c | d) < 0) return std::nullopt;
+    uint32_t triple = (static_cast<uint32_t>(a) << 18) | (b << 12) | (c << 6) | d;
+    write[0] = static_cast<char>(triple >> 16);
+    write[1] = static_cast<char>((triple >> 8) & 0xff);
+    write[2] = static_cast<char>(triple & 0xff);
   }
+  // The last group: padding only in its last two places, and only trailing.
+  int values[4];
+  int padding = 0;
+  for (int j = 0; j < 4; ++j) {
+    char c = static_cast<char>(in[j]);
+    if (c == '=') {
+      if (j < 2) return std::nullopt;
+      ++padding;
+      values[j] = 0;
+    } else {
+      if (padding > 0) return std::nullopt;
+      values[j] = Base64Value(c);
+      if (values[j] < 0) return std::nullopt;
+    }
+  }
+  uint32_t triple = (values[0] << 18) | (values[1] << 12) | (values[2] << 6) | values[3];
+  out.push_back(static_cast<char>((triple >> 16) & 0xff));
+  if (padding < 2) out.push_back(static_cast<char>((triple >> 8) & 0xff));
+  if (padding < 1) out.push_back(static_cast<char>(triple & 0xff));
   return out;
 }
 

@@ -1,5 +1,7 @@
 // lamina: a local AWS serverless cloud in one binary.
 
+#include <malloc.h>
+
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -33,6 +35,10 @@ int Serve(const std::vector<std::string>& args) {
     return 0;
   }
   lamina::SetLogLevel(options->log_level);
+  // Large payloads (layer zips, their base64 request bodies) come and go: a fixed mmap
+  // threshold hands each back to the system when freed, where glibc's adaptive one would raise
+  // the threshold after the first and keep tens of MiB in the heap for good.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
 
   auto app = lamina::App::Create(*options);
   if (!app) {
