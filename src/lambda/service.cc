@@ -77,7 +77,11 @@ CodeDownload LambdaService::FetchCode(std::string_view blob_id, std::string_view
                 "Query-string authentication requires X-Lamina-Expires and "
                 "X-Lamina-Signature");
   std::string expected = SignCode(blob_id, expires);
-  if (expected.size() != signature.size() || expected != signature)
+  // Compared in constant time, so the signature cannot be guessed byte by byte.
+  unsigned char difference = expected.size() == signature.size() ? 0 : 1;
+  for (size_t i = 0; i < expected.size() && i < signature.size(); ++i)
+    difference |= static_cast<unsigned char>(expected[i] ^ signature[i]);
+  if (difference != 0)
     return fail(403, "SignatureDoesNotMatch",
                 "The request signature we calculated does not match the signature you provided.");
   int64_t deadline = 0;
