@@ -12,9 +12,12 @@ void ValidationErrors::Add(std::string_view value, std::string_view member,
 
 void ValidationErrors::Length(std::string_view value, std::string_view member, size_t min,
                               size_t max) {
-  if (value.size() < min)
+  // AWS counts characters: every UTF-8 byte but continuation bytes starts one.
+  size_t length = 0;
+  for (char c : value) length += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+  if (length < min)
     Add(value, member, "Member must have length greater than or equal to " + std::to_string(min));
-  else if (value.size() > max)
+  else if (length > max)
     Add(value, member, "Member must have length less than or equal to " + std::to_string(max));
 }
 

@@ -5,9 +5,12 @@ pytest rewrites the asserts of test modules and conftest.py only, not of this mo
 assert here carries the message a failure needs."""
 
 import base64
+import datetime
 import hashlib
 import io
+import os
 import random
+import re
 import urllib.error
 import urllib.request
 import uuid
@@ -16,9 +19,8 @@ import zipfile
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import REGION, make_client
+from conftest import make_client
 
-LAYER_ARN_PREFIX = f"arn:aws:lambda:{REGION}:"
 CREATED_DATE_RE = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$"
 UNZIPPED_LIMIT = 262144000
 
@@ -132,3 +134,27 @@ def fetch(url, method="GET", timeout=30):
 
 def sha256_hex(data):
     return hashlib.sha256(data).hexdigest()
+
+
+def assert_downloads(location, data):
+    """`location` (a Content.Location URL) answers exactly `data`."""
+    status, body = fetch(location)
+    assert status == 200, f"{location}: HTTP {status} {body[:300]!r}"
+    assert len(body) == len(data) and sha256_hex(body) == sha256_hex(data), (
+        f"{location}: {len(body)} bytes, not the {len(data)} bytes published")
+
+
+def created_epoch(text):
+    """A CreatedDate (2024-01-01T00:00:00.000+0000) as epoch seconds."""
+    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+
+
+def blob_files(data_dir):
+    """{sha256 hex: path} of the files in a data directory's blob tree (blobs/ab/abcd...)."""
+    found = {}
+    for root, _, files in os.walk(os.path.join(data_dir, "blobs")):
+        for file in files:
+            if re.fullmatch(r"[0-9a-f]{64}", file):
+                assert os.path.basename(root) == file[:2], f"misplaced blob {root}/{file}"
+                found[file] = os.path.join(root, file)
+    return found

@@ -76,6 +76,14 @@ std::optional<LayerId> ParseLayerName(std::string_view value, const RequestConte
   return std::nullopt;
 }
 
+// Layers are regional: an ARN names a layer in the region the request went to, or none.
+std::optional<AwsError> WrongRegion(const LayerId& layer, const RequestContext& context) {
+  if (layer.region == context.region) return std::nullopt;
+  return errors::InvalidParameterValue("The layer " + layer.Arn() + " is in region " +
+                                       layer.region + ", not in " + context.region +
+                                       ", the region of this request.");
+}
+
 std::optional<int64_t> ParseVersionNumber(std::string_view value, ValidationErrors& errors) {
   int64_t number = 0;
   auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
@@ -263,6 +271,7 @@ OperationResult LambdaService::PublishLayerVersion(OperationRequest& request) {
   if (content == nullptr || content->is_null())
     invalid.Add("null", "content", "Member must not be null");
   if (auto error = invalid.Error()) return Unexpected(*error);
+  if (auto error = WrongRegion(*layer, request.context)) return Unexpected(*error);
   if (layer->account != request.context.account_id)
     return Unexpected(errors::AccessDenied(request.context.account_id, "lambda:PublishLayerVersion",
                                            layer->Arn()));
@@ -335,6 +344,7 @@ OperationResult LambdaService::GetLayerVersion(OperationRequest& request) {
   auto layer = ParseLayerName(Label(request, "LayerName"), request.context, invalid);
   auto number = ParseVersionNumber(Label(request, "VersionNumber"), invalid);
   if (auto error = invalid.Error()) return Unexpected(*error);
+  if (auto error = WrongRegion(*layer, request.context)) return Unexpected(*error);
   auto version = ReadableVersion(layers_, *layer, *number, request.context);
   if (!version) return Unexpected(version.error());
   OperationResponse response;
@@ -350,6 +360,7 @@ OperationResult LambdaService::GetLayerVersionByArn(OperationRequest& request) {
   auto parsed = ParseLayerArn(arn, true);
   invalid.Pattern(arn, "arn", parsed.has_value(), kLayerVersionArnPattern);
   if (auto error = invalid.Error()) return Unexpected(*error);
+  if (auto error = WrongRegion(parsed->first, request.context)) return Unexpected(*error);
   auto version = ReadableVersion(layers_, parsed->first, parsed->second, request.context);
   if (!version) return Unexpected(version.error());
   OperationResponse response;
@@ -398,6 +409,7 @@ OperationResult LambdaService::ListLayerVersions(OperationRequest& request) {
   auto layer = ParseLayerName(Label(request, "LayerName"), request.context, invalid);
   ListFilters filters = ParseListFilters(request, invalid);
   if (auto error = invalid.Error()) return Unexpected(*error);
+  if (auto error = WrongRegion(*layer, request.context)) return Unexpected(*error);
   int64_t below = INT64_MAX;
   if (filters.marker) {
     auto decoded = Base64Decode(*filters.marker);
@@ -439,6 +451,7 @@ OperationResult LambdaService::DeleteLayerVersion(OperationRequest& request) {
   auto layer = ParseLayerName(Label(request, "LayerName"), request.context, invalid);
   auto number = ParseVersionNumber(Label(request, "VersionNumber"), invalid);
   if (auto error = invalid.Error()) return Unexpected(*error);
+  if (auto error = WrongRegion(*layer, request.context)) return Unexpected(*error);
   if (auto owner = RequireOwner(*layer, *number, request.context, "lambda:DeleteLayerVersion");
       !owner)
     return Unexpected(owner.error());
@@ -466,7 +479,8 @@ OperationResult LambdaService::AddLayerVersionPermission(OperationRequest& reque
   if (!action) {
     invalid.Add("null", "action", "Member must not be null");
   } else {
-    invalid.Length(*action, "action", 0, 22);
+    // The model says "lambda:GetLayerVersion", at most 22 characters; AWS also grants
+    // lambda:ListLayerVersions, so both are accepted and anything else is rejected.
     invalid.Pattern(*action, "action", *action == kGetAction || *action == kListAction,
                     "lambda:GetLayerVersion|lambda:ListLayerVersions");
   }
@@ -495,6 +509,7 @@ OperationResult LambdaService::AddLayerVersionPermission(OperationRequest& reque
     invalid.Pattern(*organization, "organizationId", well_formed, kOrganizationIdPattern);
   }
   if (auto error = invalid.Error()) return Unexpected(*error);
+  if (auto error = WrongRegion(*layer, request.context)) return Unexpected(*error);
   if (organization && account_principal != "*")
     return Unexpected(errors::InvalidParameterValue(
         "OrganizationId can only be specified together with Principal '*'."));
@@ -540,6 +555,7 @@ OperationResult LambdaService::RemoveLayerVersionPermission(OperationRequest& re
   invalid.Length(sid, "statementId", 1, 100);
   invalid.Pattern(sid, "statementId", IsLayerNameChars(sid), kStatementIdPattern);
   if (auto error = invalid.Error()) return Unexpected(*error);
+  if (auto error = WrongRegion(*layer, request.context)) return Unexpected(*error);
   if (auto owner =
           RequireOwner(*layer, *number, request.context, "lambda:RemoveLayerVersionPermission");
       !owner)
@@ -572,6 +588,7 @@ OperationResult LambdaService::GetLayerVersionPolicy(OperationRequest& request) 
   auto layer = ParseLayerName(Label(request, "LayerName"), request.context, invalid);
   auto number = ParseVersionNumber(Label(request, "VersionNumber"), invalid);
   if (auto error = invalid.Error()) return Unexpected(*error);
+  if (auto error = WrongRegion(*layer, request.context)) return Unexpected(*error);
   if (auto owner = RequireOwner(*layer, *number, request.context, "lambda:GetLayerVersionPolicy");
       !owner)
     return Unexpected(owner.error());
