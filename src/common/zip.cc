@@ -172,6 +172,22 @@ Expected<std::vector<Entry>, std::string> ReadDirectory(std::string_view archive
     at += kCentralHeaderSize + variable;
     entries.push_back(std::move(entry));
   }
+
+  // Entries must not share bytes: overlapping entries would let a small archive make the
+  // reader inflate the same data again and again (a quadratic zip bomb). With them disjoint,
+  // reading every entry costs at most the archive's size in input.
+  std::vector<std::pair<uint64_t, uint64_t>> spans;  // [local header, end of data)
+  spans.reserve(entries.size());
+  for (const Entry& entry : entries) {
+    auto data = EntryData(archive, entry);
+    if (!data) return Unexpected(data.error());
+    uint64_t end = static_cast<uint64_t>(data->data() - archive.data()) + data->size();
+    spans.emplace_back(entry.local_header_offset, end);
+  }
+  std::sort(spans.begin(), spans.end());
+  for (size_t i = 1; i < spans.size(); ++i)
+    if (spans[i].first < spans[i - 1].second)
+      return Unexpected(std::string("entries overlap each other"));
   return entries;
 }
 
@@ -300,9 +316,9 @@ void Writer::Add(std::string name, std::string_view data, uint32_t unix_mode) {
   uint32_t crc = Crc(0, data);
   std::string compressed;
   uint16_t method = kStored;
-  if (!data.empty()) {
-    z_stream stream{};
-    deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 9, Z_DEFAULT_STRATEGY);
+  z_stream stream{};
+  if (!data.empty() && deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 9,
+                                    Z_DEFAULT_STRATEGY) == Z_OK) {
     compressed.resize(deflateBound(&stream, static_cast<uLong>(data.size())));
     stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
     stream.avail_in = static_cast<uInt>(data.size());

@@ -60,6 +60,25 @@ inline AwsError AccessDenied(const std::string& caller_account, const std::strin
                   403);
 }
 
+// Code downloads through Content.Location answer as the S3 presigned URLs AWS hands out.
+inline AwsError CodeUrlIncomplete() {
+  return AwsError("AccessDenied",
+                  "Query-string authentication requires X-Lamina-Expires and X-Lamina-Signature",
+                  403);
+}
+
+inline AwsError CodeUrlSignatureMismatch() {
+  return AwsError("SignatureDoesNotMatch",
+                  "The request signature we calculated does not match the signature you provided.",
+                  403);
+}
+
+inline AwsError CodeUrlExpired() { return AwsError("AccessDenied", "Request has expired", 403); }
+
+inline AwsError CodeNotFound() {
+  return AwsError("NoSuchKey", "The specified key does not exist.", 404);
+}
+
 inline AwsError Service(std::string message) {
   return AwsError("ServiceException", std::move(message), 500, false);
 }

@@ -1,6 +1,9 @@
 #include "lambda/service.h"
 
+#include <charconv>
+
 #include "common/hashing.h"
+#include "lambda/errors.h"
 
 namespace lamina::lambda {
 
@@ -63,39 +66,24 @@ std::string LambdaService::CodeLocation(const OperationRequest& request,
          "&X-Lamina-Signature=" + SignCode(blob_id, expires);
 }
 
-CodeDownload LambdaService::FetchCode(std::string_view blob_id, std::string_view expires,
-                                      std::string_view signature) const {
-  CodeDownload download;
-  auto fail = [&](int status, const char* code, const char* message) {
-    download.http_status = status;
-    download.error_code = code;
-    download.message = message;
-    return download;
-  };
-  if (expires.empty() || signature.empty())
-    return fail(403, "AccessDenied",
-                "Query-string authentication requires X-Lamina-Expires and "
-                "X-Lamina-Signature");
+Expected<std::string, AwsError> LambdaService::FetchCode(std::string_view blob_id,
+                                                         std::string_view expires,
+                                                         std::string_view signature) const {
+  if (expires.empty() || signature.empty()) return Unexpected(errors::CodeUrlIncomplete());
   std::string expected = SignCode(blob_id, expires);
   // Compared in constant time, so the signature cannot be guessed byte by byte.
   unsigned char difference = expected.size() == signature.size() ? 0 : 1;
   for (size_t i = 0; i < expected.size() && i < signature.size(); ++i)
     difference |= static_cast<unsigned char>(expected[i] ^ signature[i]);
-  if (difference != 0)
-    return fail(403, "SignatureDoesNotMatch",
-                "The request signature we calculated does not match the signature you provided.");
+  if (difference != 0) return Unexpected(errors::CodeUrlSignatureMismatch());
   int64_t deadline = 0;
-  try {
-    deadline = std::stoll(std::string(expires));
-  } catch (...) {
-    return fail(403, "AccessDenied", "X-Lamina-Expires is not a number");
-  }
-  if (clock_.NowEpochSeconds() > static_cast<double>(deadline))
-    return fail(403, "AccessDenied", "Request has expired");
+  auto [end, error] = std::from_chars(expires.data(), expires.data() + expires.size(), deadline);
+  if (error != std::errc() || end != expires.data() + expires.size() ||
+      clock_.NowEpochSeconds() > static_cast<double>(deadline))
+    return Unexpected(errors::CodeUrlExpired());
   auto data = blobs_.Get(blob_id);
-  if (!data) return fail(404, "NoSuchKey", "The specified key does not exist.");
-  download.body = std::move(*data);
-  return download;
+  if (!data) return Unexpected(errors::CodeNotFound());
+  return std::move(*data);
 }
 
 }  // namespace lamina::lambda

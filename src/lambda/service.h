@@ -18,14 +18,6 @@
 
 namespace lamina::lambda {
 
-// A code download through a Location URL, as the HTTP layer should answer it.
-struct CodeDownload {
-  int http_status = 200;
-  std::string error_code;  // empty on success
-  std::string message;
-  std::string body;  // the zip on success
-};
-
 class LambdaService {
  public:
   // The URL path prefix of code downloads (Content.Location).
@@ -40,9 +32,10 @@ class LambdaService {
   // Call after the engine was reset.
   void Reset();
 
-  // Answers GET {kCodePath}{blob}?X-Lamina-Expires=…&X-Lamina-Signature=….
-  CodeDownload FetchCode(std::string_view blob_id, std::string_view expires,
-                         std::string_view signature) const;
+  // Answers GET {kCodePath}{blob}?X-Lamina-Expires=…&X-Lamina-Signature=…: the zip, or the
+  // error (403 for a bad or expired signature, 404 for a blob that is gone) to answer with.
+  Expected<std::string, AwsError> FetchCode(std::string_view blob_id, std::string_view expires,
+                                            std::string_view signature) const;
 
   // https://docs.aws.amazon.com/lambda/latest/api/API_PublishLayerVersion.html
   OperationResult PublishLayerVersion(OperationRequest& request);

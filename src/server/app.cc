@@ -23,17 +23,17 @@ http::Response ServeCode(const lambda::LambdaService& lambda, const http::Reques
     response.status = 405;
     return response;
   }
-  lambda::CodeDownload download = lambda.FetchCode(blob, expires, signature);
-  response.status = download.http_status;
-  if (download.error_code.empty()) {
+  auto download = lambda.FetchCode(blob, expires, signature);
+  if (download) {
     response.SetHeader("Content-Type", "application/zip");
-    response.body = std::move(download.body);
+    response.body = std::move(*download);
     return response;
   }
+  response.status = download.error().http_status;
   XmlWriter xml;
   xml.Open("Error");
-  xml.Element("Code", download.error_code);
-  xml.Element("Message", download.message);
+  xml.Element("Code", download.error().code);
+  xml.Element("Message", download.error().message);
   xml.Close("Error");
   response.body = xml.Take();
   response.SetHeader("Content-Type", "application/xml");

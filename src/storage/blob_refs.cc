@@ -5,6 +5,8 @@
 #include <functional>
 #include <map>
 
+#include "common/log.h"
+
 namespace lamina::storage {
 
 BlobRefs::BlobRefs(Engine& engine, BlobStore& blobs)
@@ -58,9 +60,16 @@ Status BlobRefs::ReleaseAndCommit(const std::vector<std::string>& ids, WriteBatc
       batch.Put(keyspace_, id, std::to_string(count - released));
     }
   }
-  if (Status status = engine_.Write(batch); !status.ok()) return status;
-  for (const std::string& id : unreferenced)
-    if (Status status = blobs_.Remove(id); !status.ok()) return status;
+  // The file goes only once the batch that drops its last reference is on disk: a power cut
+  // must not keep the removal and lose the batch (a record pointing at no blob).
+  Status written = unreferenced.empty() ? engine_.Write(batch) : engine_.WriteDurably(batch);
+  if (!written.ok()) return written;
+  for (const std::string& id : unreferenced) {
+    // The records are already gone; a file that cannot be removed now is collected at the next
+    // start, so this is not the caller's failure.
+    if (Status status = blobs_.Remove(id); !status.ok())
+      LogWarn("cannot remove unreferenced blob " + id + ": " + status.message());
+  }
   return Status::Ok();
 }
 

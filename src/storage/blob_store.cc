@@ -159,10 +159,14 @@ class FileBlobStore final : public BlobStore {
   std::vector<std::string> List() const override {
     std::vector<std::string> ids;
     std::error_code error;
-    for (const auto& entry : fs::recursive_directory_iterator(root_, error)) {
-      std::string name = entry.path().filename().string();
-      if (entry.is_regular_file(error) && IsBlobId(name) &&
-          entry.path().parent_path().filename() == name.substr(0, 2))
+    // Non-throwing iteration: an unreadable directory is skipped, never fatal.
+    fs::recursive_directory_iterator it(root_, fs::directory_options::skip_permission_denied,
+                                        error);
+    for (; !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+      std::string name = it->path().filename().string();
+      std::error_code type_error;
+      if (it->is_regular_file(type_error) && IsBlobId(name) &&
+          it->path().parent_path().filename() == name.substr(0, 2))
         ids.push_back(std::move(name));
     }
     return ids;

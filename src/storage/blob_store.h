@@ -34,7 +34,8 @@ class BlobStore {
   virtual Status Remove(std::string_view id) = 0;
   // Removes every blob.
   virtual Status Reset() = 0;
-  // The ids of every stored blob, in no particular order.
+  // The ids of every stored blob, in no particular order. Directories that cannot be read are
+  // skipped (their blobs are not listed); never fails.
   virtual std::vector<std::string> List() const = 0;
 };
 

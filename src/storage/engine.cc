@@ -215,6 +215,13 @@ Status Engine::Write(WriteBatch& batch) {
   return FromRocks(impl_->db->Write(impl_->write_options, &batch.impl_->batch));
 }
 
+Status Engine::WriteDurably(WriteBatch& batch) {
+  if (options_.in_memory) return Write(batch);
+  rocksdb::WriteOptions options = impl_->write_options;
+  options.sync = true;
+  return FromRocks(impl_->db->Write(options, &batch.impl_->batch));
+}
+
 std::unique_ptr<Iterator> Engine::NewIterator(Keyspace* keyspace, std::string upper_bound) const {
   return std::make_unique<RocksIterator>(impl_->db.get(), keyspace->handle(),
                                          std::move(upper_bound));

@@ -95,6 +95,9 @@ class Engine {
   Status Put(Keyspace* keyspace, std::string_view key, std::string_view value);
   Status Delete(Keyspace* keyspace, std::string_view key);
   Status Write(WriteBatch& batch);
+  // Write, then sync the log to disk whatever the sync mode: for a batch whose loss after a
+  // power cut would leave dangling state elsewhere (a removed blob file).
+  Status WriteDurably(WriteBatch& batch);
   // Iteration sees a consistent snapshot taken now. `upper_bound` (exclusive) lets the
   // engine stop early; empty means none.
   std::unique_ptr<Iterator> NewIterator(Keyspace* keyspace, std::string upper_bound = {}) const;

@@ -155,8 +155,11 @@ std::string LayerTimestamp(Clock::TimePoint time) {
 // CodeSha256 is the base64 of the digest whose hex is the blob id.
 std::string CodeSha256(const std::string& blob_id) {
   std::string bytes;
-  for (size_t i = 0; i + 1 < blob_id.size(); i += 2)
-    bytes.push_back(static_cast<char>(std::stoi(blob_id.substr(i, 2), nullptr, 16)));
+  for (size_t i = 0; i + 1 < blob_id.size(); i += 2) {
+    unsigned value = 0;
+    std::from_chars(blob_id.data() + i, blob_id.data() + i + 2, value, 16);
+    bytes.push_back(static_cast<char>(value));
+  }
   return Base64Encode(bytes);
 }
 

@@ -194,8 +194,8 @@ void LayerStore::LoadSigningKey() {
 }
 
 void LayerStore::Reset() {
-  std::lock_guard lock(write_mutex_);
-  LoadSigningKey();
+  // The key stays the same (it is read without a lock): only its stored copy is rewritten.
+  if (keyspace_ != nullptr) engine_.Put(keyspace_, kSigningKeyKey, signing_key_).IgnoreError();
 }
 
 Expected<LayerVersion, AwsError> LayerStore::Publish(LayerVersion draft, std::string_view zip) {

@@ -81,6 +81,7 @@ class LayerStore {
   // Stores `zip` and a new version of `draft.layer` built from `draft` (its version number and
   // blob fields are assigned here). ServiceException on a storage failure.
   Expected<LayerVersion, AwsError> Publish(LayerVersion draft, std::string_view zip);
+  // nullopt when absent (a storage read error reads as absent, and is logged by the engine).
   std::optional<LayerVersion> Get(const LayerId& layer, int64_t version) const;
   // One layer's versions, newest first.
   std::vector<LayerVersion> Versions(const LayerId& layer) const;
@@ -95,7 +96,8 @@ class LayerStore {
       const LayerId& layer, int64_t version,
       const std::function<Expected<void, AwsError>(LayerVersion&)>& change);
 
-  // The secret that signs code download URLs; created once, persisted.
+  // The secret that signs code download URLs; created once, persisted, never changed while
+  // the store lives (so reading it needs no lock).
   const std::string& SigningKey() const { return signing_key_; }
   // Call after the engine was reset.
   void Reset();

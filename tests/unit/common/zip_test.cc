@@ -99,6 +99,30 @@ TEST(Zip, DetectsCorruptedData) {
   EXPECT_NE(result.error().message.find("CRC"), std::string::npos) << result.error().message;
 }
 
+TEST(Zip, RejectsEntriesThatShareData) {
+  // One local entry, and a central directory naming it 1,000 times: read naively, the same
+  // data would be inflated 1,000 times over.
+  Writer writer;
+  writer.AddFile("python/data.txt", std::string(200000, 'y'));
+  std::string single = writer.Finish();
+  auto entries = ReadDirectory(single).value();
+  size_t directory_offset = single.size() - 22 - (46 + entries[0].name.size());
+  std::string local = single.substr(0, directory_offset);
+  std::string central = single.substr(directory_offset, 46 + entries[0].name.size());
+  std::string end = single.substr(single.size() - 22);
+  std::string archive = local;
+  for (int i = 0; i < 1000; ++i) archive += central;
+  uint16_t count = 1000;
+  uint32_t size = static_cast<uint32_t>(central.size() * 1000);
+  end[8] = end[10] = static_cast<char>(count & 0xff);
+  end[9] = end[11] = static_cast<char>(count >> 8);
+  for (int i = 0; i < 4; ++i) end[12 + i] = static_cast<char>((size >> (8 * i)) & 0xff);
+  archive += end;
+  auto result = ReadDirectory(archive);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_NE(result.error().find("overlap"), std::string::npos) << result.error();
+}
+
 TEST(Zip, CountsInflatedBytesNotClaimedSizes) {
   std::string archive = Sample();
   VerifyLimits limits;
