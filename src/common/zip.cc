@@ -302,67 +302,70 @@ Expected<Summary, VerifyError> Verify(std::string_view archive, const VerifyLimi
   return summary;
 }
 
+CompressedData Compress(std::string_view data, int level) {
+  CompressedData out;
+  out.crc32 = Crc(0, data);
+  out.uncompressed_size = data.size();
+  z_stream stream{};
+  if (!data.empty() && level > 0 &&
+      deflateInit2(&stream, level, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK) {
+    out.bytes.resize(deflateBound(&stream, static_cast<uLong>(data.size())));
+    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    stream.avail_in = static_cast<uInt>(data.size());
+    stream.next_out = reinterpret_cast<Bytef*>(out.bytes.data());
+    stream.avail_out = static_cast<uInt>(out.bytes.size());
+    int result = deflate(&stream, Z_FINISH);
+    out.bytes.resize(stream.total_out);
+    deflateEnd(&stream);
+    if (result == Z_STREAM_END && out.bytes.size() < data.size()) {
+      out.method = kDeflated;
+      return out;
+    }
+  }
+  out.method = kStored;
+  out.bytes.assign(data);
+  return out;
+}
+
 void Writer::AddFile(std::string_view name, std::string_view data, uint32_t unix_mode) {
-  Add(std::string(name), data, unix_mode);
+  AddCompressed(name, Compress(data, level_), unix_mode);
 }
 
 void Writer::AddDirectory(std::string_view name, uint32_t unix_mode) {
   std::string directory(name);
   if (directory.empty() || directory.back() != '/') directory.push_back('/');
-  Add(std::move(directory), {}, unix_mode);
+  AddCompressed(directory, CompressedData{}, unix_mode);
 }
 
-void Writer::Add(std::string name, std::string_view data, uint32_t unix_mode) {
-  uint32_t crc = Crc(0, data);
-  std::string compressed;
-  uint16_t method = kStored;
-  z_stream stream{};
-  if (!data.empty() && deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 9,
-                                    Z_DEFAULT_STRATEGY) == Z_OK) {
-    compressed.resize(deflateBound(&stream, static_cast<uLong>(data.size())));
-    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    stream.avail_in = static_cast<uInt>(data.size());
-    stream.next_out = reinterpret_cast<Bytef*>(compressed.data());
-    stream.avail_out = static_cast<uInt>(compressed.size());
-    int result = deflate(&stream, Z_FINISH);
-    compressed.resize(stream.total_out);
-    deflateEnd(&stream);
-    if (result == Z_STREAM_END && compressed.size() < data.size()) method = kDeflated;
-  }
-  std::string_view stored = method == kDeflated ? std::string_view(compressed) : data;
+void Writer::AddCompressed(std::string_view name, const CompressedData& data, uint32_t unix_mode) {
   uint32_t offset = static_cast<uint32_t>(body_.size());
   // Bit 11: names are UTF-8.
   constexpr uint16_t kUtf8Flag = 1 << 11;
+  auto header = [&](std::string& out) {
+    Write16(out, kUtf8Flag);
+    Write16(out, data.method);
+    Write16(out, kFixedDosTime);
+    Write16(out, kFixedDosDate);
+    Write32(out, data.crc32);
+    Write32(out, static_cast<uint32_t>(data.bytes.size()));
+    Write32(out, static_cast<uint32_t>(data.uncompressed_size));
+    Write16(out, static_cast<uint16_t>(name.size()));
+    Write16(out, 0);
+  };
 
   Write32(body_, kLocalHeaderSignature);
   Write16(body_, 20);
-  Write16(body_, kUtf8Flag);
-  Write16(body_, method);
-  Write16(body_, kFixedDosTime);
-  Write16(body_, kFixedDosDate);
-  Write32(body_, crc);
-  Write32(body_, static_cast<uint32_t>(stored.size()));
-  Write32(body_, static_cast<uint32_t>(data.size()));
-  Write16(body_, static_cast<uint16_t>(name.size()));
-  Write16(body_, 0);
+  header(body_);
   body_ += name;
-  body_ += stored;
+  body_ += data.bytes;
 
   Write32(directory_, kCentralHeaderSignature);
   Write16(directory_, (3 << 8) | 20);  // made on Unix, zip 2.0
   Write16(directory_, 20);
-  Write16(directory_, kUtf8Flag);
-  Write16(directory_, method);
-  Write16(directory_, kFixedDosTime);
-  Write16(directory_, kFixedDosDate);
-  Write32(directory_, crc);
-  Write32(directory_, static_cast<uint32_t>(stored.size()));
-  Write32(directory_, static_cast<uint32_t>(data.size()));
-  Write16(directory_, static_cast<uint16_t>(name.size()));
-  Write16(directory_, 0);
-  Write16(directory_, 0);
-  Write16(directory_, 0);
-  Write16(directory_, 0);
+  header(directory_);
+  Write16(directory_, 0);  // comment
+  Write16(directory_, 0);  // disk
+  Write16(directory_, 0);  // internal attributes
   bool is_directory = !name.empty() && name.back() == '/';
   Write32(directory_, (unix_mode << 16) | (is_directory ? 0x10 : 0));
   Write32(directory_, offset);
@@ -372,15 +375,38 @@ void Writer::Add(std::string name, std::string_view data, uint32_t unix_mode) {
 
 std::string Writer::Finish() {
   std::string out = std::move(body_);
-  uint32_t directory_offset = static_cast<uint32_t>(out.size());
+  uint64_t directory_offset = out.size();
   out += directory_;
+  bool zip64 = count_ >= 0xffff;
+  if (zip64) {
+    uint64_t record_offset = out.size();
+    auto write64 = [&out](uint64_t value) {
+      Write32(out, static_cast<uint32_t>(value & 0xffffffff));
+      Write32(out, static_cast<uint32_t>(value >> 32));
+    };
+    Write32(out, kZip64EndOfDirectorySignature);
+    write64(44);  // size of the rest of this record
+    Write16(out, (3 << 8) | 45);
+    Write16(out, 45);
+    Write32(out, 0);
+    Write32(out, 0);
+    write64(count_);
+    write64(count_);
+    write64(directory_.size());
+    write64(directory_offset);
+    Write32(out, kZip64LocatorSignature);
+    Write32(out, 0);
+    write64(record_offset);
+    Write32(out, 1);
+  }
+  uint16_t count = zip64 ? 0xffff : static_cast<uint16_t>(count_);
   Write32(out, kEndOfDirectorySignature);
   Write16(out, 0);
   Write16(out, 0);
-  Write16(out, static_cast<uint16_t>(count_));
-  Write16(out, static_cast<uint16_t>(count_));
+  Write16(out, count);
+  Write16(out, count);
   Write32(out, static_cast<uint32_t>(directory_.size()));
-  Write32(out, directory_offset);
+  Write32(out, static_cast<uint32_t>(directory_offset));
   Write16(out, 0);
   body_.clear();
   directory_.clear();

@@ -68,20 +68,36 @@ struct VerifyError {
 // size. The uncompressed total counts real inflated bytes, not the sizes the archive claims.
 Expected<Summary, VerifyError> Verify(std::string_view archive, const VerifyLimits& limits = {});
 
-// Builds an archive in memory, of under 4 GiB and 65,535 entries (no ZIP64 on the way out).
+// One entry's data, compressed (or stored) ahead of writing, e.g. on another thread.
+struct CompressedData {
+  uint16_t method = 0;  // 0 stored, 8 deflated
+  uint32_t crc32 = 0;
+  uint64_t uncompressed_size = 0;
+  std::string bytes;
+};
+
+// Deflates `data` at `level` (0-9), or stores it when deflating would not make it smaller.
+CompressedData Compress(std::string_view data, int level);
+
+// Builds an archive in memory, of under 4 GiB (no ZIP64 sizes or offsets on the way out; more
+// than 65,535 entries get ZIP64 end records).
 class Writer {
  public:
+  // `level`: the deflate level of AddFile, 0-9. Default: 6, as zip(1) and zipfile.
+  explicit Writer(int level = 6) : level_(level) {}
+
   // Adds a file. `unix_mode` e.g. 0100644 for a regular file, 0100755 for an executable.
-  // Deflates unless that would not make it smaller.
   void AddFile(std::string_view name, std::string_view data, uint32_t unix_mode = 0100644);
+  // Adds a file whose data was compressed beforehand.
+  void AddCompressed(std::string_view name, const CompressedData& data,
+                     uint32_t unix_mode = 0100644);
   // Adds a directory entry; a '/' is appended to `name` when missing.
   void AddDirectory(std::string_view name, uint32_t unix_mode = 040755);
   // The finished archive. The writer is empty afterwards.
   std::string Finish();
 
  private:
-  void Add(std::string name, std::string_view data, uint32_t unix_mode);
-
+  int level_;
   std::string body_;
   std::string directory_;
   uint64_t count_ = 0;

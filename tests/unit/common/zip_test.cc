@@ -44,6 +44,17 @@ TEST(Zip, WrittenArchiveReadsBack) {
 
 TEST(Zip, WriterIsDeterministic) { EXPECT_EQ(Sample(), Sample()); }
 
+TEST(Zip, MoreThan65535EntriesGetZip64EndRecords) {
+  Writer writer;
+  for (int i = 0; i < 70000; ++i) writer.AddFile("f/" + std::to_string(i), "x");
+  std::string archive = writer.Finish();
+  auto entries = ReadDirectory(archive);
+  ASSERT_TRUE(entries.has_value()) << entries.error();
+  ASSERT_EQ(entries->size(), 70000u);
+  EXPECT_EQ((*entries)[69999].name, "f/69999");
+  EXPECT_EQ(ReadEntry(archive, (*entries)[69999]).value(), "x");
+}
+
 TEST(Zip, ReadsInfoZipZip64Archive) {
   // Made by Info-ZIP `zip -fz` (ZIP64 extra fields and end-of-directory records).
   std::string archive = ReadData("infozip_zip64.zip");
