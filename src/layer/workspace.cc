@@ -142,8 +142,9 @@ Expected<Manifest, std::string> ParseManifest(std::string_view text) {
 
 Expected<Workspace, std::string> Workspace::Open(const fs::path& root) {
   Workspace workspace;
-  workspace.root_ = root;
-  fs::path layers_dir = root / "layers";
+  std::error_code absolute_error;
+  workspace.root_ = fs::absolute(root, absolute_error).lexically_normal();
+  fs::path layers_dir = workspace.root_ / "layers";
   std::error_code error;
   if (!fs::is_directory(layers_dir, error))
     return Unexpected("no layers/ folder in " + root.string() +

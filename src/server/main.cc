@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "layer/commands.h"
 #include "server/app.h"
 #include "server/options.h"
 
@@ -19,6 +20,7 @@ constexpr char kUsage[] =
     "Usage: lamina <command> [options]\n\n"
     "Commands:\n"
     "  serve      Serve AWS's APIs on one port (lamina serve --help)\n"
+    "  layer      Build, package and inspect Lambda layers (lamina layer --help)\n"
     "  version    Print the version\n"
     "  help       Show this help\n";
 
@@ -74,6 +76,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (args[0] == "serve") return Serve({args.begin() + 1, args.end()});
+  if (args[0] == "layer")
+    return lamina::layer::RunLayerCommand({args.begin() + 1, args.end()}, std::cout, std::cerr);
   std::cerr << "lamina: unknown command '" << args[0] << "'\n" << kUsage;
   return 2;
 }

@@ -1,0 +1,215 @@
+#include "layer/builder.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "common/hashing.h"
+#include "common/ids.h"
+
+extern char** environ;
+
+namespace lamina::layer {
+
+namespace {
+
+std::string ReadAll(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+void HashTree(Sha256Hasher& hasher, const fs::path& root) {
+  std::error_code error;
+  if (!fs::is_directory(root, error)) return;
+  std::vector<fs::path> files;
+  for (fs::recursive_directory_iterator it(root, error), end; !error && it != end;
+       it.increment(error))
+    if (!it->is_directory(error)) files.push_back(it->path());
+  std::sort(files.begin(), files.end());
+  for (const fs::path& file : files) {
+    std::string name = fs::relative(file, root, error).generic_string();
+    hasher.Update(name);
+    hasher.Update(std::string_view("\0", 1));
+    std::string data =
+        fs::is_symlink(file, error) ? fs::read_symlink(file, error).string() : ReadAll(file);
+    hasher.Update(std::to_string(data.size()));
+    hasher.Update(std::string_view("\0", 1));
+    hasher.Update(data);
+  }
+}
+
+}  // namespace
+
+std::string InputHash(const Workspace& workspace, const Layer& layer) {
+  Sha256Hasher hasher;
+  hasher.Update(KindName(layer.kind));
+  for (const char* file : {"requirements.txt", "package.json", "package-lock.json", "layer.toml"}) {
+    hasher.Update(std::string_view("\0", 1));
+    hasher.Update(file);
+    hasher.Update(std::string_view("\0", 1));
+    hasher.Update(ReadAll(layer.dir / file));
+  }
+  HashTree(hasher, layer.dir / "src");
+  for (const std::string& name : layer.manifest.depends_on)
+    if (const Layer* dependency = workspace.Find(name)) hasher.Update(BuiltHash(*dependency));
+  return HexEncode(hasher.Finish());
+}
+
+std::string BuiltHash(const Layer& layer) {
+  std::string text = ReadAll(layer.StampPath());
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+ProcessResult RunProcess(const std::vector<std::string>& argv, const fs::path& directory,
+                         const std::vector<std::string>& environment) {
+  ProcessResult result;
+  fs::path log = fs::temp_directory_path() / ("lamina-build-" + RandomHex(8) + ".log");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addchdir_np(&actions, directory.c_str());
+  std::vector<std::string> env_strings;
+  for (char** entry = environ; *entry != nullptr; ++entry) env_strings.emplace_back(*entry);
+  for (const std::string& added : environment) {
+    std::string key = added.substr(0, added.find('=') + 1);
+    std::erase_if(env_strings, [&](const std::string& e) { return e.rfind(key, 0) == 0; });
+    env_strings.push_back(added);
+  }
+  std::vector<char*> env_pointers;
+  for (auto& entry : env_strings) env_pointers.push_back(entry.data());
+  env_pointers.push_back(nullptr);
+  std::vector<std::string> args = argv;
+  std::vector<char*> arg_pointers;
+  for (auto& arg : args) arg_pointers.push_back(arg.data());
+  arg_pointers.push_back(nullptr);
+  pid_t pid = 0;
+  int spawned = posix_spawnp(&pid, arg_pointers[0], &actions, nullptr, arg_pointers.data(),
+                             env_pointers.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) {
+    result.status = 127;
+    result.output = "cannot run " + argv[0] + ": " + std::strerror(spawned);
+    return result;
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.output = ReadAll(log);
+  std::error_code error;
+  fs::remove(log, error);
+  return result;
+}
+
+Expected<BuildOutcome, std::string> Build(const Workspace& workspace, const Layer& layer,
+                                          bool force) {
+  BuildOutcome outcome;
+  std::string hash = InputHash(workspace, layer);
+  std::error_code error;
+  if (!force && BuiltHash(layer) == hash && fs::is_directory(layer.BuildDir(), error)) {
+    outcome.skipped = true;
+    return outcome;
+  }
+  fs::path staging = layer.dir / (".build-" + RandomHex(6));
+  fs::remove_all(staging, error);
+  fs::create_directories(staging, error);
+  if (error) return Unexpected("cannot create " + staging.string() + ": " + error.message());
+  auto abandon = [&](std::string message) {
+    std::error_code ignored;
+    fs::remove_all(staging, ignored);
+    return Unexpected(std::move(message));
+  };
+
+  switch (layer.kind) {
+    case Kind::kFiles:
+      fs::copy(layer.dir / "src", staging,
+               fs::copy_options::recursive | fs::copy_options::copy_symlinks, error);
+      if (error) return abandon("cannot copy src/: " + error.message());
+      break;
+    case Kind::kPython: {
+      const Manifest::Python& python = layer.manifest.python;
+      std::vector<std::string> argv = python.pip;
+      for (const char* arg : {"install", "--disable-pip-version-check", "--no-compile",
+                              "--no-warn-script-location", "--quiet", "-r"})
+        argv.emplace_back(arg);
+      argv.push_back((layer.dir / "requirements.txt").string());
+      argv.push_back("--target");
+      argv.push_back((staging / "python").string());
+      if (!python.platform.empty()) {
+        argv.push_back("--platform");
+        argv.push_back(python.platform);
+      }
+      if (python.only_binary || !python.platform.empty()) argv.push_back("--only-binary=:all:");
+      if (!python.index_url.empty()) {
+        argv.push_back("--index-url");
+        argv.push_back(python.index_url);
+      }
+      for (const std::string& links : python.find_links) {
+        argv.push_back("--find-links");
+        argv.push_back(fs::absolute(layer.dir / links).string());
+      }
+      if (python.no_index) argv.push_back("--no-index");
+      argv.insert(argv.end(), python.extra_args.begin(), python.extra_args.end());
+      // Packages of the layers this one depends on count as installed.
+      std::string path;
+      for (const std::string& name : layer.manifest.depends_on)
+        if (const Layer* dependency = workspace.Find(name))
+          path += (path.empty() ? "" : ":") + (dependency->BuildDir() / "python").string();
+      std::vector<std::string> environment = {"PYTHONDONTWRITEBYTECODE=1",
+                                              "PIP_DISABLE_PIP_VERSION_CHECK=1"};
+      if (!path.empty()) environment.push_back("PYTHONPATH=" + path);
+      ProcessResult run = RunProcess(argv, layer.dir, environment);
+      outcome.log = run.output;
+      if (run.status != 0)
+        return abandon("pip failed (exit " + std::to_string(run.status) + "):\n" + run.output);
+      break;
+    }
+    case Kind::kNode: {
+      fs::path node = staging / "nodejs";
+      fs::create_directories(node, error);
+      for (const char* file : {"package.json", "package-lock.json", ".npmrc"})
+        if (fs::exists(layer.dir / file, error))
+          fs::copy_file(layer.dir / file, node / file, error);
+      if (error) return abandon("cannot copy package.json: " + error.message());
+      std::vector<std::string> argv = layer.manifest.node.npm;
+      for (const char* arg : {"install", "--omit=dev", "--no-audit", "--no-fund",
+                              "--no-update-notifier", "--loglevel=error"})
+        argv.emplace_back(arg);
+      argv.insert(argv.end(), layer.manifest.node.extra_args.begin(),
+                  layer.manifest.node.extra_args.end());
+      ProcessResult run = RunProcess(argv, node, {});
+      outcome.log = run.output;
+      if (run.status != 0)
+        return abandon("npm failed (exit " + std::to_string(run.status) + "):\n" + run.output);
+      // The layer ships node_modules; the manifest files stay in the workspace.
+      for (const char* file : {"package.json", "package-lock.json", ".npmrc"})
+        fs::remove(node / file, error);
+      break;
+    }
+  }
+
+  std::ofstream stamp(staging / ".lamina-build", std::ios::trunc);
+  stamp << hash << "\n";
+  stamp.close();
+  fs::path old = layer.dir / (".old-" + RandomHex(6));
+  bool had_build = fs::exists(layer.BuildDir(), error);
+  if (had_build) fs::rename(layer.BuildDir(), old, error);
+  if (error) return abandon("cannot replace " + layer.BuildDir().string() + ": " + error.message());
+  fs::rename(staging, layer.BuildDir(), error);
+  if (error) return abandon("cannot move the build into place: " + error.message());
+  if (had_build) fs::remove_all(old, error);
+  return outcome;
+}
+
+}  // namespace lamina::layer

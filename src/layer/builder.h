@@ -1,0 +1,47 @@
+#pragma once
+
+// `lamina layer build`: turns a layer's inputs into its build directory, in AWS's layout.
+//   python  pip install -r requirements.txt -t build/python (pip, platform, index, find-links
+//           and --no-index from layer.toml [python]; depends_on layers on PYTHONPATH)
+//   nodejs  npm install --omit=dev in build/nodejs (package.json, package-lock.json)
+//   files   src/ copied as it is
+// A build happens in a temporary directory that replaces build/ only when it succeeded, and
+// records the hash of its inputs, so an unchanged layer is skipped.
+//
+// Thread-safety: different layers may build concurrently.
+
+#include <string>
+
+#include "common/expected.h"
+#include "layer/workspace.h"
+
+namespace lamina::layer {
+
+// Hex SHA-256 over everything the build of `layer` reads: its kind, requirements.txt /
+// package.json / package-lock.json, layer.toml, the src/ tree, and the input hashes of the
+// layers it depends on.
+std::string InputHash(const Workspace& workspace, const Layer& layer);
+
+// The input hash recorded by the last successful build, or empty.
+std::string BuiltHash(const Layer& layer);
+
+struct BuildOutcome {
+  bool skipped = false;  // inputs unchanged since the last build
+  std::string log;       // the tool's output
+};
+
+// Builds `layer` unless its inputs are unchanged (or `force`). The error carries what failed
+// and the tool's output.
+Expected<BuildOutcome, std::string> Build(const Workspace& workspace, const Layer& layer,
+                                          bool force);
+
+// Runs `argv` in `directory` with `environment` added; returns its exit status and combined
+// output. Status 127: it could not be started.
+struct ProcessResult {
+  int status = 0;
+  std::string output;
+};
+ProcessResult RunProcess(const std::vector<std::string>& argv, const fs::path& directory,
+                         const std::vector<std::string>& environment);
+
+}  // namespace lamina::layer

@@ -1,0 +1,364 @@
+#include "layer/commands.h"
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "layer/builder.h"
+#include "layer/package.h"
+#include "layer/workspace.h"
+
+namespace lamina::layer {
+
+namespace json = boost::json;
+
+namespace {
+
+// AWS's limits for layers, in bytes.
+constexpr uint64_t kMaxZippedBytes = 50ull * 1024 * 1024;
+constexpr uint64_t kMaxUnzippedBytes = 262144000;
+constexpr double kBytesPerMb = 1024.0 * 1024.0;
+
+constexpr char kUsage[] =
+    "Usage: lamina layer <verb> [all|NAME...] [options]\n\n"
+    "Verbs:\n"
+    "  status     each layer: built?, size, zip size, valid?\n"
+    "  build      build layers (dependencies first; unchanged ones are skipped)\n"
+    "  package    write a deterministic zip per layer, with its MD5 and CodeSha256\n"
+    "  clean      remove build/ and dist/ of layers\n\n"
+    "Options:\n"
+    "  --workspace DIR   the workspace root, holding layers/ (default: .)\n"
+    "  --json            machine-readable output\n"
+    "  --force           build: rebuild even when the inputs are unchanged\n"
+    "  --level N         package: deflate level 0-9 (default 6)\n"
+    "  --jobs N          build and package: parallelism (default: one per core)\n";
+
+struct Options {
+  std::string verb;
+  std::vector<std::string> names;
+  fs::path workspace = ".";
+  bool json = false;
+  bool force = false;
+  int level = 6;
+  unsigned jobs = 0;
+};
+
+uint64_t TreeBytes(const fs::path& root) {
+  uint64_t total = 0;
+  std::error_code error;
+  if (!fs::is_directory(root, error)) return 0;
+  for (fs::recursive_directory_iterator it(root, error), end; !error && it != end;
+       it.increment(error)) {
+    std::error_code size_error;
+    if (it->is_regular_file(size_error) && !it->is_symlink(size_error) &&
+        it->path().filename() != ".lamina-build")
+      total += it->file_size(size_error);
+  }
+  return total;
+}
+
+std::string Megabytes(uint64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1f", static_cast<double>(bytes) / kBytesPerMb);
+  return text;
+}
+
+// Left-aligned columns, as the seed's status table.
+void PrintTable(std::ostream& out, const std::vector<std::string>& header,
+                const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths(header.size());
+  auto width = [](const std::string& text) {
+    size_t count = 0;
+    for (unsigned char c : text) count += (c & 0xc0) != 0x80;
+    return count;
+  };
+  for (size_t i = 0; i < header.size(); ++i) widths[i] = width(header[i]);
+  for (const auto& row : rows)
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], width(row[i]));
+  auto print = [&](const std::vector<std::string>& row) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      out << row[i];
+      if (i + 1 < row.size()) out << std::string(widths[i] - width(row[i]) + 3, ' ');
+    }
+    out << "\n";
+  };
+  print(header);
+  std::vector<std::string> rule;
+  for (const auto& title : header) rule.push_back(std::string(width(title), '-'));
+  print(rule);
+  for (const auto& row : rows) print(row);
+}
+
+int Status(const Workspace& workspace, const std::vector<const Layer*>& layers,
+           const Options& options, std::ostream& out) {
+  json::array report;
+  std::vector<std::vector<std::string>> rows;
+  bool all_valid = true;
+  for (const Layer* layer : layers) {
+    std::error_code error;
+    bool built = fs::is_directory(layer->BuildDir(), error);
+    bool stale = built && BuiltHash(*layer) != InputHash(workspace, *layer);
+    uint64_t size = built ? TreeBytes(layer->BuildDir()) : 0;
+    uint64_t zip = fs::exists(layer->ZipPath(), error) ? fs::file_size(layer->ZipPath(), error) : 0;
+    std::vector<std::string> problems;
+    if (!built) problems.push_back("not built");
+    if (size > kMaxUnzippedBytes)
+      problems.push_back("over 250 MB unzipped (" + Megabytes(size) + " MB)");
+    if (zip > kMaxZippedBytes) problems.push_back("zip over 50 MB (" + Megabytes(zip) + " MB)");
+    if (layer->manifest.budget_mb &&
+        static_cast<double>(size) > *layer->manifest.budget_mb * kBytesPerMb)
+      problems.push_back(
+          "over its budget of " +
+          Megabytes(static_cast<uint64_t>(*layer->manifest.budget_mb * kBytesPerMb)) + " MB");
+    if (stale) problems.push_back("inputs changed since the build");
+    bool valid = problems.empty();
+    all_valid = all_valid && valid;
+    json::array problem_list;
+    for (const auto& problem : problems) problem_list.emplace_back(problem);
+    report.push_back(json::object{{"name", layer->name},
+                                  {"kind", KindName(layer->kind)},
+                                  {"built", built},
+                                  {"stale", stale},
+                                  {"size_bytes", size},
+                                  {"zip_bytes", zip},
+                                  {"valid", valid},
+                                  {"problems", std::move(problem_list)}});
+    rows.push_back({layer->name, std::string(KindName(layer->kind)),
+                    built ? (stale ? "Stale" : "Yes") : "No", built ? Megabytes(size) : "-",
+                    zip ? Megabytes(zip) : "-", valid ? "✓ Valid" : "✗ " + problems.front()});
+  }
+  if (options.json) {
+    out << json::serialize(json::object{{"layers", std::move(report)}}) << "\n";
+  } else {
+    out << "Lambda Layer Status\n\n";
+    PrintTable(out, {"Layer", "Kind", "Built", "Size (MB)", "Zip (MB)", "Status"}, rows);
+  }
+  return all_valid ? 0 : 1;
+}
+
+int BuildVerb(const Workspace& workspace, const std::vector<const Layer*>& selected,
+              const Options& options, std::ostream& out, std::ostream& err) {
+  auto ordered = workspace.InDependencyOrder(selected);
+  if (!ordered) {
+    err << "lamina layer build: " << ordered.error() << "\n";
+    return 1;
+  }
+  // Waves: every layer whose dependencies are done builds in parallel with the others.
+  std::set<const Layer*> done, failed;
+  std::vector<const Layer*> pending = *ordered;
+  std::mutex mutex;
+  json::array report;
+  size_t finished = 0, total = pending.size();
+  unsigned jobs =
+      options.jobs != 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+  while (!pending.empty()) {
+    std::vector<const Layer*> wave, later;
+    for (const Layer* layer : pending) {
+      bool ready = true, blocked = false;
+      for (const std::string& name : layer->manifest.depends_on) {
+        const Layer* dependency = workspace.Find(name);
+        ready = ready && done.count(dependency);
+        blocked = blocked || failed.count(dependency);
+      }
+      if (blocked) {
+        failed.insert(layer);
+        std::lock_guard lock(mutex);
+        err << "✗ " << layer->name << ": not built, a layer it depends on failed\n";
+        report.push_back(json::object{{"name", layer->name}, {"result", "blocked"}});
+      } else if (ready && wave.size() < jobs) {
+        wave.push_back(layer);
+      } else {
+        later.push_back(layer);
+      }
+    }
+    std::vector<std::thread> threads;
+    for (const Layer* layer : wave) {
+      threads.emplace_back([&, layer] {
+        auto started = std::chrono::steady_clock::now();
+        auto built = Build(workspace, *layer, options.force);
+        double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        std::lock_guard lock(mutex);
+        ++finished;
+        char timing[32];
+        std::snprintf(timing, sizeof(timing), "%.1f s", seconds);
+        std::string progress = "[" + std::to_string(finished) + "/" + std::to_string(total) + "] ";
+        if (!built) {
+          failed.insert(layer);
+          err << progress << "✗ " << layer->name << ": " << built.error() << "\n";
+          report.push_back(
+              json::object{{"name", layer->name}, {"result", "failed"}, {"error", built.error()}});
+          return;
+        }
+        done.insert(layer);
+        err << progress << "✓ " << layer->name
+            << (built->skipped ? ": unchanged, skipped" : ": built in " + std::string(timing))
+            << "\n";
+        report.push_back(json::object{{"name", layer->name},
+                                      {"result", built->skipped ? "skipped" : "built"},
+                                      {"seconds", seconds},
+                                      {"size_bytes", TreeBytes(layer->BuildDir())}});
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    pending = std::move(later);
+    if (wave.empty() && !pending.empty()) break;  // cannot happen after InDependencyOrder
+  }
+  if (options.json) out << json::serialize(json::object{{"layers", std::move(report)}}) << "\n";
+  return failed.empty() ? 0 : 1;
+}
+
+int PackageVerb(const std::vector<const Layer*>& layers, const Options& options, std::ostream& out,
+                std::ostream& err) {
+  json::array report;
+  std::vector<std::vector<std::string>> rows;
+  bool ok = true;
+  for (const Layer* layer : layers) {
+    std::error_code error;
+    if (!fs::is_directory(layer->BuildDir(), error)) {
+      err << "✗ " << layer->name << ": not built; run `lamina layer build " << layer->name
+          << "` first\n";
+      ok = false;
+      continue;
+    }
+    PackageOptions package_options;
+    package_options.level = options.level;
+    package_options.threads = options.jobs;
+    package_options.include = layer->manifest.include;
+    package_options.exclude = layer->manifest.exclude;
+    auto packaged = PackageTree(layer->BuildDir(), package_options);
+    if (!packaged) {
+      err << "✗ " << layer->name << ": " << packaged.error() << "\n";
+      ok = false;
+      continue;
+    }
+    fs::create_directories(layer->DistDir(), error);
+    auto write = [&](const fs::path& path, std::string_view data) {
+      fs::path temp = path;
+      temp += ".tmp";
+      std::ofstream file(temp, std::ios::binary | std::ios::trunc);
+      file.write(data.data(), static_cast<std::streamsize>(data.size()));
+      file.close();
+      if (!file) return false;
+      std::error_code rename_error;
+      fs::rename(temp, path, rename_error);
+      return !rename_error;
+    };
+    fs::path zip = layer->ZipPath();
+    if (!write(zip, packaged->archive) ||
+        !write(fs::path(zip.string() + ".md5"), packaged->md5_hex + "\n") ||
+        !write(fs::path(zip.string() + ".sha256"), packaged->sha256_base64 + "\n")) {
+      err << "✗ " << layer->name << ": cannot write " << zip.string() << "\n";
+      ok = false;
+      continue;
+    }
+    if (packaged->archive.size() > kMaxZippedBytes) {
+      err << "✗ " << layer->name << ": the zip is " << Megabytes(packaged->archive.size())
+          << " MB, over Lambda's 50 MB for direct upload (publish it through S3)\n";
+      ok = false;
+    }
+    report.push_back(json::object{{"name", layer->name},
+                                  {"zip", zip.string()},
+                                  {"zip_bytes", packaged->archive.size()},
+                                  {"files", packaged->files},
+                                  {"uncompressed_bytes", packaged->uncompressed_bytes},
+                                  {"md5", packaged->md5_hex},
+                                  {"code_sha256", packaged->sha256_base64}});
+    rows.push_back({layer->name, Megabytes(packaged->archive.size()),
+                    std::to_string(packaged->files), packaged->md5_hex, packaged->sha256_base64});
+  }
+  if (options.json)
+    out << json::serialize(json::object{{"layers", std::move(report)}}) << "\n";
+  else if (!rows.empty())
+    PrintTable(out, {"Layer", "Zip (MB)", "Files", "MD5", "CodeSha256"}, rows);
+  return ok ? 0 : 1;
+}
+
+int Clean(const std::vector<const Layer*>& layers, const Options& options, std::ostream& out) {
+  json::array report;
+  for (const Layer* layer : layers) {
+    std::error_code error;
+    uint64_t removed = 0;
+    for (const fs::path& dir : {layer->BuildDir(), layer->DistDir()})
+      removed += fs::remove_all(dir, error);
+    report.push_back(json::object{{"name", layer->name}, {"removed_entries", removed}});
+    if (!options.json) out << "cleaned " << layer->name << " (" << removed << " files)\n";
+  }
+  if (options.json) out << json::serialize(json::object{{"layers", std::move(report)}}) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int RunLayerCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Options options;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    auto value = [&](const char* flag) -> const std::string* {
+      if (i + 1 >= args.size()) {
+        err << "lamina layer: " << flag << " needs a value\n";
+        return nullptr;
+      }
+      return &args[++i];
+    };
+    if (arg == "-h" || arg == "--help" || arg == "help") {
+      out << kUsage;
+      return 0;
+    } else if (arg == "--workspace") {
+      const std::string* dir = value("--workspace");
+      if (!dir) return 2;
+      options.workspace = *dir;
+    } else if (arg == "--json") {
+      options.json = true;
+    } else if (arg == "--force") {
+      options.force = true;
+    } else if (arg == "--level" || arg == "--jobs") {
+      const std::string* number = value(arg.c_str());
+      if (!number) return 2;
+      int parsed = 0;
+      if (std::sscanf(number->c_str(), "%d", &parsed) != 1 || parsed < 0 ||
+          (arg == "--level" && parsed > 9)) {
+        err << "lamina layer: " << arg << " " << *number << " is not valid\n";
+        return 2;
+      }
+      if (arg == "--level")
+        options.level = parsed;
+      else
+        options.jobs = static_cast<unsigned>(parsed);
+    } else if (!arg.empty() && arg[0] == '-') {
+      err << "lamina layer: unknown option '" << arg << "'\n" << kUsage;
+      return 2;
+    } else if (options.verb.empty()) {
+      options.verb = arg;
+    } else {
+      options.names.push_back(arg);
+    }
+  }
+  static const std::set<std::string> kVerbs = {"status", "build", "package", "clean"};
+  if (options.verb.empty() || !kVerbs.count(options.verb)) {
+    if (!options.verb.empty()) err << "lamina layer: unknown verb '" << options.verb << "'\n";
+    err << kUsage;
+    return 2;
+  }
+  auto workspace = Workspace::Open(options.workspace);
+  if (!workspace) {
+    err << "lamina layer " << options.verb << ": " << workspace.error() << "\n";
+    return 1;
+  }
+  auto selected = workspace->Select(options.names);
+  if (!selected) {
+    err << "lamina layer " << options.verb << ": " << selected.error() << "\n";
+    return 1;
+  }
+  if (options.verb == "status") return Status(*workspace, *selected, options, out);
+  if (options.verb == "build") return BuildVerb(*workspace, *selected, options, out, err);
+  if (options.verb == "package") return PackageVerb(*selected, options, out, err);
+  return Clean(*selected, options, out);
+}
+
+}  // namespace lamina::layer

@@ -1,0 +1,43 @@
+#pragma once
+
+// Deterministic layer packages: the same tree gives a byte-identical zip, whatever the file
+// times, owners, umask or directory order. Entries are sorted by path, timestamps fixed at
+// 1980-01-01, permissions normalized (0644, or 0755 for executables and directories), symlinks
+// stored as links, no extra fields. Files are compressed in parallel.
+//
+// Thread-safety: PackageTree may run concurrently on different trees.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+
+namespace lamina::layer {
+
+struct PackageOptions {
+  // Deflate level 0-9. Default: 6, as zip(1).
+  int level = 6;
+  // Compression threads; 0: one per core. Default: 0.
+  unsigned threads = 0;
+  // Globs of files to keep (empty: all) and to drop, relative to the tree (see glob.h).
+  std::vector<std::string> include;
+  std::vector<std::string> exclude;
+  // Paths relative to the tree never packaged (build bookkeeping). Default: ".lamina-build".
+  std::vector<std::string> skip = {".lamina-build"};
+};
+
+struct PackageResult {
+  std::string archive;
+  uint64_t files = 0;
+  uint64_t directories = 0;
+  uint64_t uncompressed_bytes = 0;
+  std::string md5_hex;        // what seed 000 records as md5_hash
+  std::string sha256_base64;  // AWS's CodeSha256
+};
+
+// Zips the tree under `root`. Errors name the file that could not be read.
+Expected<PackageResult, std::string> PackageTree(const std::filesystem::path& root,
+                                                 const PackageOptions& options = {});
+
+}  // namespace lamina::layer
