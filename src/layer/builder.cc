@@ -176,31 +176,44 @@ Expected<BuildOutcome, std::string> Build(const Workspace& workspace, const Laye
       break;
     }
     case Kind::kNode: {
-      fs::path node = staging / "nodejs";
-      fs::create_directories(node, error);
-      for (const char* file : {"package.json", "package-lock.json", ".npmrc"})
-        if (fs::exists(layer.dir / file, error))
-          fs::copy_file(layer.dir / file, node / file, error);
-      if (error) return abandon("cannot copy package.json: " + error.message());
+      // npm runs where package.json is, so relative `file:` dependencies and the lock file
+      // resolve as the author wrote them; node_modules then moves into the build. A
+      // node_modules the author had there is set aside meanwhile and put back.
+      fs::path modules = layer.dir / "node_modules";
+      fs::path set_aside = layer.dir / (".node_modules-" + RandomHex(6));
+      bool had_modules = fs::exists(modules, error);
+      if (had_modules) fs::rename(modules, set_aside, error);
+      if (error) return abandon("cannot set node_modules aside: " + error.message());
       std::vector<std::string> argv = layer.manifest.node.npm;
       for (const char* arg : {"install", "--omit=dev", "--no-audit", "--no-fund",
-                              "--no-update-notifier", "--loglevel=error"})
+                              "--no-update-notifier", "--loglevel=error", "--install-links"})
         argv.emplace_back(arg);
       argv.insert(argv.end(), layer.manifest.node.extra_args.begin(),
                   layer.manifest.node.extra_args.end());
-      ProcessResult run = RunProcess(argv, node, {});
+      ProcessResult run = RunProcess(argv, layer.dir, {});
       outcome.log = run.output;
+      std::error_code move_error;
+      if (run.status == 0) {
+        fs::create_directories(staging / "nodejs", move_error);
+        if (fs::exists(modules, move_error))
+          fs::rename(modules, staging / "nodejs" / "node_modules", move_error);
+        else
+          fs::create_directories(staging / "nodejs" / "node_modules", move_error);
+      } else {
+        fs::remove_all(modules, move_error);
+      }
+      std::error_code restore_error;
+      if (had_modules) fs::rename(set_aside, modules, restore_error);
       if (run.status != 0)
         return abandon("npm failed (exit " + std::to_string(run.status) + "):\n" + run.output);
-      // The layer ships node_modules; the manifest files stay in the workspace.
-      for (const char* file : {"package.json", "package-lock.json", ".npmrc"})
-        fs::remove(node / file, error);
+      if (move_error) return abandon("cannot move node_modules: " + move_error.message());
       break;
     }
   }
 
+  // Hashed again: the build may have written an input (npm's package-lock.json).
   std::ofstream stamp(staging / ".lamina-build", std::ios::trunc);
-  stamp << hash << "\n";
+  stamp << InputHash(workspace, layer) << "\n";
   stamp.close();
   fs::path old = layer.dir / (".old-" + RandomHex(6));
   bool had_build = fs::exists(layer.BuildDir(), error);
