@@ -1,5 +1,6 @@
 #include "common/zip.h"
 
+#include <libdeflate.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -50,13 +51,22 @@ void Write32(std::string& out, uint32_t value) {
 }
 
 uint32_t Crc(uint32_t crc, std::string_view data) {
-  while (!data.empty()) {
-    size_t piece = std::min<size_t>(data.size(), 1u << 30);
-    crc = static_cast<uint32_t>(
-        crc32_z(crc, reinterpret_cast<const Bytef*>(data.data()), static_cast<z_size_t>(piece)));
-    data.remove_prefix(piece);
-  }
-  return crc;
+  return libdeflate_crc32(crc, data.data(), data.size());
+}
+
+// One libdeflate compressor per thread and level, reused across entries.
+libdeflate_compressor* CompressorFor(int level) {
+  struct Compressors {
+    libdeflate_compressor* by_level[13] = {};
+    ~Compressors() {
+      for (auto* compressor : by_level)
+        if (compressor != nullptr) libdeflate_free_compressor(compressor);
+    }
+  };
+  thread_local Compressors compressors;
+  if (compressors.by_level[level] == nullptr)
+    compressors.by_level[level] = libdeflate_alloc_compressor(level);
+  return compressors.by_level[level];
 }
 
 // The ZIP64 extended information of a central header: the 64-bit values of the fields whose
@@ -306,18 +316,15 @@ CompressedData Compress(std::string_view data, int level) {
   CompressedData out;
   out.crc32 = Crc(0, data);
   out.uncompressed_size = data.size();
-  z_stream stream{};
-  if (!data.empty() && level > 0 &&
-      deflateInit2(&stream, level, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK) {
-    out.bytes.resize(deflateBound(&stream, static_cast<uLong>(data.size())));
-    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    stream.avail_in = static_cast<uInt>(data.size());
-    stream.next_out = reinterpret_cast<Bytef*>(out.bytes.data());
-    stream.avail_out = static_cast<uInt>(out.bytes.size());
-    int result = deflate(&stream, Z_FINISH);
-    out.bytes.resize(stream.total_out);
-    deflateEnd(&stream);
-    if (result == Z_STREAM_END && out.bytes.size() < data.size()) {
+  level = std::clamp(level, 0, 9);
+  libdeflate_compressor* compressor = level > 0 && !data.empty() ? CompressorFor(level) : nullptr;
+  if (compressor != nullptr) {
+    // Output no larger than the input: otherwise the entry is stored.
+    out.bytes.resize(data.size());
+    size_t size = libdeflate_deflate_compress(compressor, data.data(), data.size(),
+                                              out.bytes.data(), out.bytes.size());
+    if (size > 0 && size < data.size()) {
+      out.bytes.resize(size);
       out.method = kDeflated;
       return out;
     }
