@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "layer/builder.h"
+#include "layer/optimize.h"
 #include "layer/package.h"
 #include "layer/workspace.h"
 
@@ -29,12 +30,15 @@ constexpr char kUsage[] =
     "Verbs:\n"
     "  status     each layer: built?, size, zip size, valid?\n"
     "  build      build layers (dependencies first; unchanged ones are skipped)\n"
+    "  optimize   slim built layers by rules (tests, docs, bytecode, dist-info, secrets,\n"
+    "             debug symbols, botocore data); --dry-run shows the savings only\n"
     "  package    write a deterministic zip per layer, with its MD5 and CodeSha256\n"
     "  clean      remove build/ and dist/ of layers\n\n"
     "Options:\n"
     "  --workspace DIR   the workspace root, holding layers/ (default: .)\n"
     "  --json            machine-readable output\n"
     "  --force           build: rebuild even when the inputs are unchanged\n"
+    "  --dry-run         optimize: change nothing, report what would be saved\n"
     "  --level N         package: deflate level 0-9 (default 6)\n"
     "  --jobs N          build and package: parallelism (default: one per core)\n";
 
@@ -44,6 +48,7 @@ struct Options {
   fs::path workspace = ".";
   bool json = false;
   bool force = false;
+  bool dry_run = false;
   int level = 6;
   unsigned jobs = 0;
 };
@@ -279,6 +284,63 @@ int PackageVerb(const std::vector<const Layer*>& layers, const Options& options,
   return ok ? 0 : 1;
 }
 
+int OptimizeVerb(const std::vector<const Layer*>& layers, const Options& options, std::ostream& out,
+                 std::ostream& err) {
+  json::array report;
+  bool ok = true;
+  for (const Layer* layer : layers) {
+    auto optimized = Optimize(*layer, options.dry_run);
+    if (!optimized) {
+      err << "✗ " << layer->name << ": " << optimized.error() << "\n";
+      ok = false;
+      continue;
+    }
+    json::array rules, packages, secrets, warnings;
+    std::vector<std::vector<std::string>> rule_rows, package_rows;
+    for (const auto& rule : optimized->rules) {
+      rules.push_back(
+          json::object{{"name", rule.name}, {"files", rule.files}, {"bytes", rule.bytes}});
+      rule_rows.push_back({rule.name, std::to_string(rule.files), Megabytes(rule.bytes)});
+    }
+    for (const auto& package : optimized->packages) {
+      packages.push_back(json::object{{"name", package.name}, {"bytes", package.bytes}});
+      if (package_rows.size() < 10)
+        package_rows.push_back({package.name, Megabytes(package.bytes)});
+    }
+    for (const auto& path : optimized->removed_secrets) secrets.emplace_back(path);
+    for (const auto& warning : optimized->warnings) {
+      warnings.emplace_back(warning);
+      err << "⚠ " << layer->name << ": " << warning << "\n";
+    }
+    uint64_t saved = optimized->before_bytes - optimized->after_bytes;
+    report.push_back(json::object{{"name", layer->name},
+                                  {"dry_run", options.dry_run},
+                                  {"before_bytes", optimized->before_bytes},
+                                  {"after_bytes", optimized->after_bytes},
+                                  {"saved_bytes", saved},
+                                  {"rules", std::move(rules)},
+                                  {"packages", std::move(packages)},
+                                  {"removed_secrets", std::move(secrets)},
+                                  {"warnings", std::move(warnings)}});
+    if (options.json) continue;
+    out << layer->name << (options.dry_run ? " (dry run: nothing changed)" : "") << ": "
+        << Megabytes(optimized->before_bytes) << " MB -> " << Megabytes(optimized->after_bytes)
+        << " MB, " << Megabytes(saved) << " MB " << (options.dry_run ? "to save" : "saved")
+        << "\n\n";
+    PrintTable(out, {"Rule", "Files", "MB"}, rule_rows);
+    if (!package_rows.empty()) {
+      out << "\n";
+      PrintTable(out, {"Package", "MB saved"}, package_rows);
+    }
+    for (const auto& path : optimized->removed_secrets)
+      out << (options.dry_run ? "would remove " : "removed ") << "key/certificate: " << path
+          << "\n";
+    out << "\n";
+  }
+  if (options.json) out << json::serialize(json::object{{"layers", std::move(report)}}) << "\n";
+  return ok ? 0 : 1;
+}
+
 int Clean(const std::vector<const Layer*>& layers, const Options& options, std::ostream& out) {
   json::array report;
   for (const Layer* layer : layers) {
@@ -317,6 +379,8 @@ int RunLayerCommand(const std::vector<std::string>& args, std::ostream& out, std
       options.json = true;
     } else if (arg == "--force") {
       options.force = true;
+    } else if (arg == "--dry-run") {
+      options.dry_run = true;
     } else if (arg == "--level" || arg == "--jobs") {
       const std::string* number = value(arg.c_str());
       if (!number) return 2;
@@ -339,7 +403,7 @@ int RunLayerCommand(const std::vector<std::string>& args, std::ostream& out, std
       options.names.push_back(arg);
     }
   }
-  static const std::set<std::string> kVerbs = {"status", "build", "package", "clean"};
+  static const std::set<std::string> kVerbs = {"status", "build", "optimize", "package", "clean"};
   if (options.verb.empty() || !kVerbs.count(options.verb)) {
     if (!options.verb.empty()) err << "lamina layer: unknown verb '" << options.verb << "'\n";
     err << kUsage;
@@ -357,6 +421,7 @@ int RunLayerCommand(const std::vector<std::string>& args, std::ostream& out, std
   }
   if (options.verb == "status") return Status(*workspace, *selected, options, out);
   if (options.verb == "build") return BuildVerb(*workspace, *selected, options, out, err);
+  if (options.verb == "optimize") return OptimizeVerb(*selected, options, out, err);
   if (options.verb == "package") return PackageVerb(*selected, options, out, err);
   return Clean(*selected, options, out);
 }

@@ -23,8 +23,8 @@ struct PackageOptions {
   // Globs of files to keep (empty: all) and to drop, relative to the tree (see glob.h).
   std::vector<std::string> include;
   std::vector<std::string> exclude;
-  // Paths relative to the tree never packaged (build bookkeeping). Default: ".lamina-build".
-  std::vector<std::string> skip = {".lamina-build"};
+  // Paths relative to the tree never packaged (build bookkeeping). Default: lamina's records.
+  std::vector<std::string> skip = {".lamina-build", ".lamina-optimize.json"};
 };
 
 struct PackageResult {

@@ -125,6 +125,10 @@ Expected<Manifest, std::string> ParseManifest(std::string_view text) {
     manifest.python.only_binary = *only_binary;
     manifest.python.no_index = *no_index;
   }
+  if (const json::value* optimize = root.if_contains("optimize")) {
+    if (!optimize->is_object()) return fail("optimize: expected a table");
+    manifest.optimize = optimize->get_object();
+  }
   if (const json::value* node = root.if_contains("node")) {
     if (!node->is_object()) return fail("node: expected a table");
     const json::object& table = node->get_object();

@@ -7,6 +7,7 @@
 //
 // Thread-safety: a Workspace is immutable after Open; its methods are const.
 
+#include <boost/json.hpp>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -36,6 +37,8 @@ struct Manifest {
   std::vector<std::string> include;
   std::vector<std::string> exclude;
 
+  // [optimize]: rules added to or switched off from the default set; read by optimize.h.
+  boost::json::object optimize;
   // [python]: how `build` runs pip.
   struct Python {
     std::vector<std::string> pip = {"/usr/bin/python3", "-m", "pip"};
