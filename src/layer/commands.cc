@@ -12,6 +12,8 @@
 #include "layer/builder.h"
 #include "layer/optimize.h"
 #include "layer/package.h"
+#include "layer/tree.h"
+#include "layer/validate.h"
 #include "layer/workspace.h"
 
 namespace lamina::layer {
@@ -32,6 +34,8 @@ constexpr char kUsage[] =
     "  build      build layers (dependencies first; unchanged ones are skipped)\n"
     "  optimize   slim built layers by rules (tests, docs, bytecode, dist-info, secrets,\n"
     "             debug symbols, botocore data); --dry-run shows the savings only\n"
+    "  validate   check sizes against Lambda's limits and the budget, imports, conflicts\n"
+    "  report     sizes, top packages and optimize savings (--format text|json|markdown)\n"
     "  package    write a deterministic zip per layer, with its MD5 and CodeSha256\n"
     "  clean      remove build/ and dist/ of layers\n\n"
     "Options:\n"
@@ -39,6 +43,8 @@ constexpr char kUsage[] =
     "  --json            machine-readable output\n"
     "  --force           build: rebuild even when the inputs are unchanged\n"
     "  --dry-run         optimize: change nothing, report what would be saved\n"
+    "  --timing          validate: import each module in a fresh process, report its time\n"
+    "  --format F        report: text (default), json or markdown\n"
     "  --level N         package: deflate level 0-9 (default 6)\n"
     "  --jobs N          build and package: parallelism (default: one per core)\n";
 
@@ -49,6 +55,8 @@ struct Options {
   bool json = false;
   bool force = false;
   bool dry_run = false;
+  bool timing = false;
+  std::string format = "text";
   int level = 6;
   unsigned jobs = 0;
 };
@@ -341,6 +349,176 @@ int OptimizeVerb(const std::vector<const Layer*>& layers, const Options& options
   return ok ? 0 : 1;
 }
 
+int ValidateVerb(const Workspace& workspace, const std::vector<const Layer*>& layers,
+                 const Options& options, std::ostream& out, std::ostream& err) {
+  json::array report;
+  std::vector<std::vector<std::string>> rows;
+  bool ok = true;
+  for (const Layer* layer : layers) {
+    auto validation = Validate(workspace, *layer, options.timing);
+    if (!validation) {
+      err << "✗ " << layer->name << ": " << validation.error() << "\n";
+      report.push_back(json::object{{"name", layer->name},
+                                    {"valid", false},
+                                    {"errors", json::array{json::value(validation.error())}}});
+      rows.push_back({layer->name, "-", "-", "-", "✗ " + validation.error()});
+      ok = false;
+      continue;
+    }
+    ok = ok && validation->ok();
+    json::array imports, errors, warnings, conflicts;
+    size_t imported = 0;
+    for (const ImportCheck& check : validation->imports) {
+      imported += check.ok;
+      json::object item{{"module", check.module}, {"ok", check.ok}, {"seconds", check.seconds}};
+      if (!check.ok) {
+        item["error"] = check.error;
+        item["missing"] = check.missing;
+      }
+      imports.push_back(std::move(item));
+    }
+    for (const auto& text : validation->errors) errors.emplace_back(text);
+    for (const auto& text : validation->warnings) warnings.emplace_back(text);
+    for (const auto& text : validation->conflicts) conflicts.emplace_back(text);
+    report.push_back(json::object{{"name", layer->name},
+                                  {"valid", validation->ok()},
+                                  {"size_bytes", validation->size_bytes},
+                                  {"zip_bytes", validation->zip_bytes},
+                                  {"combined_bytes", validation->combined_bytes},
+                                  {"layer_count", validation->layer_count},
+                                  {"imports", std::move(imports)},
+                                  {"conflicts", std::move(conflicts)},
+                                  {"errors", std::move(errors)},
+                                  {"warnings", std::move(warnings)}});
+    std::string imports_text =
+        validation->imports.empty()
+            ? "-"
+            : std::to_string(imported) + "/" + std::to_string(validation->imports.size());
+    rows.push_back({layer->name, Megabytes(validation->size_bytes),
+                    Megabytes(validation->zip_bytes), imports_text,
+                    validation->ok()
+                        ? (validation->warnings.empty() ? "✓ Valid" : "✓ Valid (warnings)")
+                        : "✗ " + validation->errors.front()});
+    if (!options.json) {
+      for (const auto& text : validation->errors)
+        err << "✗ " << layer->name << ": " << text << "\n";
+      for (const auto& text : validation->warnings)
+        err << "⚠ " << layer->name << ": " << text << "\n";
+    }
+    if (options.timing && !options.json) {
+      std::vector<std::vector<std::string>> timing_rows;
+      for (const ImportCheck& check : validation->imports) {
+        char ms[32];
+        std::snprintf(ms, sizeof(ms), "%.1f", check.seconds * 1000);
+        timing_rows.push_back({check.module, check.ok ? ms : "failed"});
+      }
+      out << layer->name << ": cold import times\n";
+      PrintTable(out, {"Module", "ms"}, timing_rows);
+      out << "\n";
+    }
+  }
+  if (options.json)
+    out << json::serialize(json::object{{"layers", std::move(report)}}) << "\n";
+  else
+    PrintTable(out, {"Layer", "Size (MB)", "Zip (MB)", "Imports", "Status"}, rows);
+  return ok ? 0 : 1;
+}
+
+int ReportVerb(const std::vector<const Layer*>& layers, const Options& options, std::ostream& out,
+               std::ostream& err) {
+  json::array report;
+  bool ok = true;
+  for (const Layer* layer : layers) {
+    std::error_code error;
+    bool built = fs::is_directory(layer->BuildDir(), error);
+    json::object entry{{"name", layer->name}, {"kind", KindName(layer->kind)}, {"built", built}};
+    if (!built) {
+      err << "⚠ " << layer->name << ": not built\n";
+      report.push_back(std::move(entry));
+      continue;
+    }
+    std::vector<TreeFile> files = ListTree(layer->BuildDir());
+    uint64_t size = 0;
+    for (const TreeFile& file : files) size += file.bytes;
+    PackageOptions package_options;
+    package_options.include = layer->manifest.include;
+    package_options.exclude = layer->manifest.exclude;
+    auto packaged = PackageTree(layer->BuildDir(), package_options);
+    if (!packaged) {
+      err << "✗ " << layer->name << ": " << packaged.error() << "\n";
+      ok = false;
+      continue;
+    }
+    auto sizes = PackageSizes(files);
+    std::vector<std::pair<std::string, uint64_t>> ranked(sizes.begin(), sizes.end());
+    std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
+      return a.second > b.second || (a.second == b.second && a.first < b.first);
+    });
+    json::array top;
+    for (size_t i = 0; i < ranked.size() && i < 10; ++i)
+      top.push_back(json::object{{"name", ranked[i].first}, {"bytes", ranked[i].second}});
+    entry["size_bytes"] = size;
+    entry["zip_bytes"] = packaged->archive.size();
+    entry["file_count"] = files.size();
+    entry["package_count"] = sizes.size();
+    entry["top_packages"] = std::move(top);
+    json::value optimize = nullptr;
+    std::ifstream record(OptimizeRecordPath(*layer));
+    if (record) {
+      std::string text((std::istreambuf_iterator<char>(record)), std::istreambuf_iterator<char>());
+      boost::system::error_code parse_error;
+      json::value parsed = json::parse(text, parse_error);
+      if (!parse_error && parsed.is_object()) {
+        uint64_t before = parsed.at("before_bytes").to_number<uint64_t>();
+        uint64_t after = parsed.at("after_bytes").to_number<uint64_t>();
+        optimize = json::object{{"before_bytes", before},
+                                {"after_bytes", after},
+                                {"saved_bytes", before - after},
+                                {"rules", parsed.at("rules")}};
+      }
+    }
+    entry["optimize"] = std::move(optimize);
+    report.push_back(std::move(entry));
+  }
+  if (options.json || options.format == "json") {
+    out << json::serialize(json::object{{"schema_version", 1}, {"layers", std::move(report)}})
+        << "\n";
+    return ok ? 0 : 1;
+  }
+  bool markdown = options.format == "markdown";
+  if (markdown) out << "# Lambda layer report\n\n";
+  for (const auto& value : report) {
+    const json::object& entry = value.get_object();
+    std::string name(entry.at("name").get_string());
+    if (!entry.at("built").get_bool()) {
+      out << (markdown ? "## " : "") << name << ": not built\n\n";
+      continue;
+    }
+    std::string saved = "not optimized";
+    if (entry.at("optimize").is_object())
+      saved = Megabytes(entry.at("optimize").at("saved_bytes").to_number<uint64_t>()) +
+              " MB saved by optimize";
+    std::string line = Megabytes(entry.at("size_bytes").to_number<uint64_t>()) + " MB unzipped, " +
+                       Megabytes(entry.at("zip_bytes").to_number<uint64_t>()) + " MB zipped, " +
+                       std::to_string(entry.at("package_count").to_number<uint64_t>()) +
+                       " packages, " + saved;
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& package : entry.at("top_packages").get_array())
+      rows.push_back({std::string(package.at("name").get_string()),
+                      Megabytes(package.at("bytes").to_number<uint64_t>())});
+    if (markdown) {
+      out << "## " << name << "\n\n" << line << ".\n\n| package | MB |\n| --- | ---: |\n";
+      for (const auto& row : rows) out << "| " << row[0] << " | " << row[1] << " |\n";
+      out << "\n";
+    } else {
+      out << name << ": " << line << "\n\n";
+      PrintTable(out, {"Top package", "MB"}, rows);
+      out << "\n";
+    }
+  }
+  return ok ? 0 : 1;
+}
+
 int Clean(const std::vector<const Layer*>& layers, const Options& options, std::ostream& out) {
   json::array report;
   for (const Layer* layer : layers) {
@@ -381,6 +559,16 @@ int RunLayerCommand(const std::vector<std::string>& args, std::ostream& out, std
       options.force = true;
     } else if (arg == "--dry-run") {
       options.dry_run = true;
+    } else if (arg == "--timing") {
+      options.timing = true;
+    } else if (arg == "--format") {
+      const std::string* format = value("--format");
+      if (!format) return 2;
+      if (*format != "text" && *format != "json" && *format != "markdown") {
+        err << "lamina layer: --format must be text, json or markdown\n";
+        return 2;
+      }
+      options.format = *format;
     } else if (arg == "--level" || arg == "--jobs") {
       const std::string* number = value(arg.c_str());
       if (!number) return 2;
@@ -403,7 +591,8 @@ int RunLayerCommand(const std::vector<std::string>& args, std::ostream& out, std
       options.names.push_back(arg);
     }
   }
-  static const std::set<std::string> kVerbs = {"status", "build", "optimize", "package", "clean"};
+  static const std::set<std::string> kVerbs = {"status", "build",   "optimize", "validate",
+                                               "report", "package", "clean"};
   if (options.verb.empty() || !kVerbs.count(options.verb)) {
     if (!options.verb.empty()) err << "lamina layer: unknown verb '" << options.verb << "'\n";
     err << kUsage;
@@ -422,6 +611,8 @@ int RunLayerCommand(const std::vector<std::string>& args, std::ostream& out, std
   if (options.verb == "status") return Status(*workspace, *selected, options, out);
   if (options.verb == "build") return BuildVerb(*workspace, *selected, options, out, err);
   if (options.verb == "optimize") return OptimizeVerb(*selected, options, out, err);
+  if (options.verb == "validate") return ValidateVerb(*workspace, *selected, options, out, err);
+  if (options.verb == "report") return ReportVerb(*selected, options, out, err);
   if (options.verb == "package") return PackageVerb(*selected, options, out, err);
   return Clean(*selected, options, out);
 }
