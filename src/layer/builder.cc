@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <map>
 
 #include "common/hashing.h"
 #include "common/ids.h"
@@ -44,6 +45,68 @@ void HashTree(Sha256Hasher& hasher, const fs::path& root) {
     hasher.Update(std::string_view("\0", 1));
     hasher.Update(data);
   }
+}
+
+std::string NormalizedName(std::string name) {
+  for (char& c : name) c = c == '-' || c == '.' ? '_' : static_cast<char>(std::tolower(c));
+  return name;
+}
+
+// name → version of every *.dist-info in the python/ folders of the layers `layer` depends
+// on, transitively.
+std::map<std::string, std::string> ProvidedDistributions(const Workspace& workspace,
+                                                         const Layer& layer) {
+  std::map<std::string, std::string> provided;
+  auto ordered = workspace.InDependencyOrder({&layer});
+  if (!ordered) return provided;
+  std::error_code error;
+  for (const Layer* dependency : *ordered) {
+    if (dependency == &layer) continue;
+    fs::path python = dependency->BuildDir() / "python";
+    if (!fs::is_directory(python, error)) continue;
+    for (const auto& entry : fs::directory_iterator(python, error)) {
+      std::string folder = entry.path().filename().string();
+      size_t suffix = folder.rfind(".dist-info");
+      size_t dash = folder.find('-');
+      if (suffix == std::string::npos || dash == std::string::npos || dash > suffix) continue;
+      provided.emplace(NormalizedName(folder.substr(0, dash)),
+                       folder.substr(dash + 1, suffix - dash - 1));
+    }
+  }
+  return provided;
+}
+
+// Deletes the files of the distributions in `names` from a pip --target folder, as their
+// RECORD lists them, and their dist-info folders.
+void RemoveDistributions(const fs::path& python, const std::map<std::string, std::string>& names) {
+  std::error_code error;
+  if (names.empty() || !fs::is_directory(python, error)) return;
+  std::vector<fs::path> infos;
+  for (const auto& entry : fs::directory_iterator(python, error)) {
+    std::string folder = entry.path().filename().string();
+    size_t dash = folder.find('-');
+    if (folder.size() > 10 && folder.substr(folder.size() - 10) == ".dist-info" &&
+        dash != std::string::npos && names.count(NormalizedName(folder.substr(0, dash))))
+      infos.push_back(entry.path());
+  }
+  for (const fs::path& info : infos) {
+    std::ifstream record(info / "RECORD");
+    std::string line;
+    while (std::getline(record, line)) {
+      std::string path = line.substr(0, line.find(','));
+      if (path.empty() || path[0] == '/' || path.find("..") != std::string::npos) continue;
+      fs::remove(python / path, error);
+    }
+    fs::remove_all(info, error);
+  }
+  // Folders the removal emptied.
+  std::vector<fs::path> folders;
+  for (fs::recursive_directory_iterator it(python, error), end; !error && it != end;
+       it.increment(error))
+    if (it->is_directory(error)) folders.push_back(it->path());
+  std::sort(folders.rbegin(), folders.rend());
+  for (const fs::path& folder : folders)
+    if (fs::is_empty(folder, error)) fs::remove(folder, error);
 }
 
 }  // namespace
@@ -161,18 +224,25 @@ Expected<BuildOutcome, std::string> Build(const Workspace& workspace, const Laye
       }
       if (python.no_index) argv.push_back("--no-index");
       argv.insert(argv.end(), python.extra_args.begin(), python.extra_args.end());
-      // Packages of the layers this one depends on count as installed.
-      std::string path;
-      for (const std::string& name : layer.manifest.depends_on)
-        if (const Layer* dependency = workspace.Find(name))
-          path += (path.empty() ? "" : ":") + (dependency->BuildDir() / "python").string();
+      // Distributions the layers this one depends on already provide are pinned to their
+      // versions (a constraints file), so the resolver agrees with them, and then left out of
+      // this layer: at run time they come from the other layer.
+      std::map<std::string, std::string> provided = ProvidedDistributions(workspace, layer);
+      fs::path constraints = staging / ".constraints.txt";
+      if (!provided.empty()) {
+        std::ofstream file(constraints, std::ios::trunc);
+        for (const auto& [name, version] : provided) file << name << "==" << version << "\n";
+        argv.push_back("--constraint");
+        argv.push_back(constraints.string());
+      }
       std::vector<std::string> environment = {"PYTHONDONTWRITEBYTECODE=1",
                                               "PIP_DISABLE_PIP_VERSION_CHECK=1"};
-      if (!path.empty()) environment.push_back("PYTHONPATH=" + path);
       ProcessResult run = RunProcess(argv, layer.dir, environment);
       outcome.log = run.output;
+      fs::remove(constraints, error);
       if (run.status != 0)
         return abandon("pip failed (exit " + std::to_string(run.status) + "):\n" + run.output);
+      RemoveDistributions(staging / "python", provided);
       break;
     }
     case Kind::kNode: {

@@ -2,7 +2,8 @@
 
 // `lamina layer build`: turns a layer's inputs into its build directory, in AWS's layout.
 //   python  pip install -r requirements.txt -t build/python (pip, platform, index, find-links
-//           and --no-index from layer.toml [python]; depends_on layers on PYTHONPATH)
+//           and --no-index from layer.toml [python]); distributions the depends_on layers
+//           already hold are pinned to their versions and left out of this one
 //   nodejs  npm install --omit=dev in build/nodejs (package.json, package-lock.json)
 //   files   src/ copied as it is
 // A build happens in a temporary directory that replaces build/ only when it succeeded, and

@@ -254,3 +254,20 @@ def test_bad_manifest_and_usage_errors(workspace, tmp_path):
 def test_package_before_build_is_an_error(workspace):
     result = run(workspace, "package", "core", check=False)
     assert result.returncode == 1 and "lamina layer build core" in result.stderr
+
+
+def test_a_dependent_python_layer_leaves_out_what_its_dependency_provides(workspace):
+    make_wheel(workspace / "wheels", "mlpkg", "2.0", {"mlpkg/__init__.py": "import corepkg\n"},
+               requires=["corepkg"])
+    make_wheel(workspace / "wheels", "corepkg", "1.5", {"corepkg/__init__.py": "VALUE = 15\n"})
+    write(workspace / "layers/ml/requirements.txt", "mlpkg\n")
+    write(workspace / "layers/ml/layer.toml",
+          'depends_on = ["core"]\n[python]\nno_index = true\nfind_links = ["../../wheels"]\n')
+    code, built = run_json(workspace, "build", "ml")
+    assert code == 0
+    python = workspace / "layers/ml/build/python"
+    # corepkg comes from the core layer (pinned to its 1.0, though 1.5 is on offer).
+    assert sorted(p.name for p in python.iterdir()) == ["mlpkg", "mlpkg-2.0.dist-info"]
+    code, report = run_json(workspace, "validate", "ml")
+    assert code == 0, report
+    assert report["layers"][0]["conflicts"] == []
