@@ -66,10 +66,21 @@ std::string_view KindName(Kind kind) {
   return "files";
 }
 
-Expected<Manifest, std::string> ParseManifest(std::string_view text) {
+Expected<Manifest, std::string> ParseManifest(std::string_view text, const json::object& defaults) {
   auto document = ParseToml(text);
   if (!document) return Unexpected("layer.toml: " + document.error());
-  const json::object& root = *document;
+  // The workspace's lamina.toml gives defaults: a layer's own settings win, tables
+  // ([python], [node], [optimize]) are merged key by key.
+  json::object root = defaults;
+  for (const auto& member : *document) {
+    json::value* base = root.if_contains(member.key());
+    if (base != nullptr && base->is_object() && member.value().is_object()) {
+      for (const auto& inner : member.value().get_object())
+        base->get_object()[inner.key()] = inner.value();
+    } else {
+      root[member.key()] = member.value();
+    }
+  }
   static const char* const kKnown[] = {"runtimes", "architectures", "depends_on", "budget_mb",
                                        "imports",  "include",       "exclude",    "python",
                                        "node",     "optimize"};
@@ -153,6 +164,19 @@ Expected<Workspace, std::string> Workspace::Open(const fs::path& root) {
   if (!fs::is_directory(layers_dir, error))
     return Unexpected("no layers/ folder in " + root.string() +
                       ": a workspace keeps each layer in layers/<name>/");
+  json::object defaults;
+  if (fs::exists(workspace.root_ / "lamina.toml", error)) {
+    auto text = ReadFile(workspace.root_ / "lamina.toml");
+    if (!text) return Unexpected("cannot read " + (workspace.root_ / "lamina.toml").string());
+    auto parsed = ParseToml(*text);
+    if (!parsed) return Unexpected("lamina.toml: " + parsed.error());
+    // Settings that name one layer make no sense for all of them.
+    for (const char* own : {"depends_on", "imports"})
+      if (parsed->contains(own))
+        return Unexpected(std::string("lamina.toml: '") + own +
+                          "' belongs in a layer's layer.toml");
+    defaults = std::move(*parsed);
+  }
   std::vector<fs::path> folders;
   for (const auto& entry : fs::directory_iterator(layers_dir, error))
     if (entry.is_directory(error)) folders.push_back(entry.path());
@@ -170,13 +194,15 @@ Expected<Workspace, std::string> Workspace::Open(const fs::path& root) {
       layer.kind = Kind::kFiles;
     else
       continue;
+    std::string text;
     if (fs::exists(folder / "layer.toml", error)) {
-      auto text = ReadFile(folder / "layer.toml");
-      if (!text) return Unexpected("cannot read " + (folder / "layer.toml").string());
-      auto manifest = ParseManifest(*text);
-      if (!manifest) return Unexpected(layer.name + ": " + manifest.error());
-      layer.manifest = std::move(*manifest);
+      auto read = ReadFile(folder / "layer.toml");
+      if (!read) return Unexpected("cannot read " + (folder / "layer.toml").string());
+      text = std::move(*read);
     }
+    auto manifest = ParseManifest(text, defaults);
+    if (!manifest) return Unexpected(layer.name + ": " + manifest.error());
+    layer.manifest = std::move(*manifest);
     workspace.layers_.push_back(std::move(layer));
   }
   return workspace;

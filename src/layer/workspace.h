@@ -3,7 +3,8 @@
 // A layer workspace: `layers/<name>/` folders under a root, each holding what a layer is built
 // from (requirements.txt for Python, package.json for Node.js, or src/ copied as it is) and an
 // optional layer.toml manifest. Build output goes to `layers/<name>/build/` in AWS's layout
-// (python/, nodejs/node_modules/, bin/, lib/), packages to `layers/<name>/dist/`.
+// (python/, nodejs/node_modules/, bin/, lib/), packages to `layers/<name>/dist/`. An optional
+// `lamina.toml` at the root holds defaults for every layer's manifest (e.g. [python] settings).
 //
 // Thread-safety: a Workspace is immutable after Open; its methods are const.
 
@@ -56,8 +57,10 @@ struct Manifest {
   } node;
 };
 
-// The manifest in `text`, or "layer.toml: line N: …" / "layer.toml: <member>: …".
-Expected<Manifest, std::string> ParseManifest(std::string_view text);
+// The manifest in `text` over the workspace's `defaults` (lamina.toml), or "layer.toml: line
+// N: …" / "layer.toml: <member>: …".
+Expected<Manifest, std::string> ParseManifest(std::string_view text,
+                                              const boost::json::object& defaults = {});
 
 struct Layer {
   std::string name;

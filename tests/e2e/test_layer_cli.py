@@ -271,3 +271,18 @@ def test_a_dependent_python_layer_leaves_out_what_its_dependency_provides(worksp
     code, report = run_json(workspace, "validate", "ml")
     assert code == 0, report
     assert report["layers"][0]["conflicts"] == []
+
+
+def test_workspace_lamina_toml_gives_defaults(workspace):
+    # The pip settings move from the layer to the workspace; the layer keeps its own budget.
+    write(workspace / "lamina.toml",
+          '[python]\nno_index = true\nfind_links = ["../../wheels"]\n[optimize]\n'
+          'disable = ["strip"]\n')
+    write(workspace / "layers/core/layer.toml", "budget_mb = 5\n[optimize]\nremove_dist_info = false\n")
+    code, built = run_json(workspace, "build", "core")
+    assert code == 0 and built["layers"][0]["result"] == "built"
+    _, optimized = run_json(workspace, "optimize", "core", "--dry-run")
+    assert "strip" not in [rule["name"] for rule in optimized["layers"][0]["rules"]]
+    write(workspace / "lamina.toml", 'depends_on = ["core"]\n')
+    result = run(workspace, "status", check=False)
+    assert result.returncode == 1 and "belongs in a layer's layer.toml" in result.stderr
