@@ -14,6 +14,7 @@
 
 #include "common/hashing.h"
 #include "common/ids.h"
+#include "layer/tree.h"
 
 extern char** environ;
 
@@ -36,7 +37,7 @@ void HashTree(Sha256Hasher& hasher, const fs::path& root) {
     if (!it->is_directory(error)) files.push_back(it->path());
   std::sort(files.begin(), files.end());
   for (const fs::path& file : files) {
-    std::string name = fs::relative(file, root, error).generic_string();
+    std::string name = RelativeTo(file, root);
     hasher.Update(name);
     hasher.Update(std::string_view("\0", 1));
     std::string data =

@@ -12,6 +12,7 @@
 #include "common/hashing.h"
 #include "common/zip.h"
 #include "layer/glob.h"
+#include "layer/tree.h"
 
 namespace lamina::layer {
 
@@ -52,8 +53,7 @@ Expected<PackageResult, std::string> PackageTree(const fs::path& root,
     std::error_code type_error;
     bool symlink = entry.is_symlink(type_error);
     if (!symlink && entry.is_directory(type_error)) continue;
-    std::string name = fs::relative(entry.path(), root, type_error).generic_string();
-    if (type_error) return Unexpected("cannot place " + entry.path().string() + " in the tree");
+    std::string name = RelativeTo(entry.path(), root);
     if (!Selected(name, options)) continue;
     Item item{name, entry.path(), symlink, false};
     if (!symlink) {

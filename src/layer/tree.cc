@@ -6,6 +6,17 @@ namespace lamina::layer {
 
 namespace fs = std::filesystem;
 
+std::string RelativeTo(const fs::path& path, const fs::path& root) {
+  std::string full = path.generic_string();
+  std::string base = root.generic_string();
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  if (full.size() > base.size() && full.compare(0, base.size(), base) == 0 &&
+      full[base.size()] == '/')
+    return full.substr(base.size() + 1);
+  std::error_code error;
+  return fs::relative(path, root, error).generic_string();
+}
+
 std::vector<TreeFile> ListTree(const fs::path& root) {
   std::vector<TreeFile> files;
   std::error_code error;
@@ -15,7 +26,7 @@ std::vector<TreeFile> ListTree(const fs::path& root) {
     std::error_code entry_error;
     bool symlink = it->is_symlink(entry_error);
     if (!symlink && !it->is_regular_file(entry_error)) continue;
-    std::string path = fs::relative(it->path(), root, entry_error).generic_string();
+    std::string path = RelativeTo(it->path(), root);
     if (path.rfind(".lamina-", 0) == 0) continue;
     uint64_t bytes = symlink ? 0 : it->file_size(entry_error);
     files.push_back({std::move(path), bytes, symlink});

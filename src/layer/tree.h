@@ -19,6 +19,10 @@ struct TreeFile {
   bool symlink = false;
 };
 
+// `path` (found by walking `root`) relative to it, '/'-separated: a string operation, since
+// fs::relative resolves every component through the file system.
+std::string RelativeTo(const std::filesystem::path& path, const std::filesystem::path& root);
+
 // Every file (and symlink) under `root`, sorted by path; bookkeeping files (.lamina-*) left out.
 std::vector<TreeFile> ListTree(const std::filesystem::path& root);
 
