@@ -109,6 +109,9 @@ def test_build_then_status_package_and_clean(workspace):
                              env={**os.environ, "NODE_PATH": str(module.parent.parent)},
                              capture_output=True, text=True, timeout=60)
         assert out.stdout.strip() == "7"
+        code, validated = run_json(workspace, "validate", "web")
+        assert code == 0, validated
+        assert [c["module"] for c in validated["layers"][0]["imports"]] == ["tiny-node"]
 
     # The layer imports with only itself on the path.
     out = subprocess.run(["/usr/bin/python3", "-I", "-c",
