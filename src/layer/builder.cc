@@ -210,11 +210,24 @@ Expected<BuildOutcome, std::string> Build(const Workspace& workspace, const Laye
       argv.push_back((layer.dir / "requirements.txt").string());
       argv.push_back("--target");
       argv.push_back((staging / "python").string());
-      if (!python.platform.empty()) {
+      // Wheels for Lambda's machine rather than this one: the platform from the manifest, or
+      // from its one architecture; the Python version from its one python runtime.
+      std::string platform = python.platform;
+      const auto& architectures = layer.manifest.architectures;
+      if (platform.empty() && architectures.size() == 1)
+        platform = architectures[0] == "arm64" ? "manylinux2014_aarch64" : "manylinux2014_x86_64";
+      if (!platform.empty()) {
         argv.push_back("--platform");
-        argv.push_back(python.platform);
+        argv.push_back(platform);
+        std::vector<std::string> versions;
+        for (const std::string& runtime : layer.manifest.runtimes)
+          if (runtime.rfind("python3.", 0) == 0) versions.push_back(runtime.substr(6));
+        if (versions.size() == 1) {
+          argv.push_back("--python-version");
+          argv.push_back(versions[0]);
+        }
       }
-      if (python.only_binary || !python.platform.empty()) argv.push_back("--only-binary=:all:");
+      if (python.only_binary || !platform.empty()) argv.push_back("--only-binary=:all:");
       if (!python.index_url.empty()) {
         argv.push_back("--index-url");
         argv.push_back(python.index_url);

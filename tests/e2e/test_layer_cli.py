@@ -34,22 +34,23 @@ def run_json(workspace, *args, check=True):
     return result.returncode, json.loads(result.stdout)
 
 
-def make_wheel(directory, name, version, modules, requires=()):
-    """A pure-Python wheel with `modules` ({path: source}) and Requires-Dist lines."""
+def make_wheel(directory, name, version, modules, requires=(), tag="py3-none-any"):
+    """A wheel with `modules` ({path: source}) and Requires-Dist lines, tagged `tag`."""
     info = f"{name}-{version}.dist-info"
     files = {path: source.encode() for path, source in modules.items()}
     metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
     metadata += "".join(f"Requires-Dist: {requirement}\n" for requirement in requires)
     files[f"{info}/METADATA"] = metadata.encode()
-    files[f"{info}/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: lamina-tests\n"
-                              b"Root-Is-Purelib: true\nTag: py3-none-any\n")
+    purelib = "true" if tag == "py3-none-any" else "false"
+    files[f"{info}/WHEEL"] = (f"Wheel-Version: 1.0\nGenerator: lamina-tests\n"
+                              f"Root-Is-Purelib: {purelib}\nTag: {tag}\n").encode()
     record = ""
     for path, data in files.items():
         digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
         record += f"{path},sha256={digest},{len(data)}\n"
     files[f"{info}/RECORD"] = (record + f"{info}/RECORD,,\n").encode()
     os.makedirs(directory, exist_ok=True)
-    with zipfile.ZipFile(os.path.join(directory, f"{name}-{version}-py3-none-any.whl"), "w") as z:
+    with zipfile.ZipFile(os.path.join(directory, f"{name}-{version}-{tag}.whl"), "w") as z:
         for path, data in files.items():
             z.writestr(path, data)
 
@@ -289,3 +290,21 @@ def test_workspace_lamina_toml_gives_defaults(workspace):
     write(workspace / "lamina.toml", 'depends_on = ["core"]\n')
     result = run(workspace, "status", check=False)
     assert result.returncode == 1 and "belongs in a layer's layer.toml" in result.stderr
+
+
+def test_architecture_selects_lambda_wheels(workspace):
+    # A wheel built for Lambda's arm64 and Python 3.12 only: pip installs it on this machine
+    # only when the layer's architecture and runtime select that platform.
+    make_wheel(workspace / "wheels", "armpkg", "1.0", {"armpkg/__init__.py": ""},
+               tag="cp312-cp312-manylinux2014_aarch64")
+    write(workspace / "layers/arm/requirements.txt", "armpkg\n")
+    write(workspace / "layers/arm/layer.toml",
+          '[python]\nno_index = true\nfind_links = ["../../wheels"]\n')
+    result = run(workspace, "build", "arm", check=False)
+    assert result.returncode == 1 and "armpkg" in result.stderr
+    write(workspace / "layers/arm/layer.toml",
+          'runtimes = ["python3.12"]\narchitectures = ["arm64"]\n'
+          '[python]\nno_index = true\nfind_links = ["../../wheels"]\n')
+    code, built = run_json(workspace, "build", "arm")
+    assert code == 0, built
+    assert (workspace / "layers/arm/build/python/armpkg/__init__.py").exists()
