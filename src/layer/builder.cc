@@ -110,6 +110,31 @@ void RemoveDistributions(const fs::path& python, const std::map<std::string, std
     if (fs::is_empty(folder, error)) fs::remove(folder, error);
 }
 
+// What a build interrupted by a signal or a crash leaves in the layer folder: a staging
+// folder (.build-*), the previous build set aside (.old-*) and the author's node_modules set
+// aside (.node_modules-*). Staging goes; the others are put back when their place is free.
+void RecoverInterruptedBuild(const Layer& layer) {
+  std::error_code error;
+  std::vector<fs::path> leftovers;
+  for (const auto& entry : fs::directory_iterator(layer.dir, error))
+    leftovers.push_back(entry.path());
+  for (const fs::path& path : leftovers) {
+    std::string name = path.filename().string();
+    std::error_code step;
+    if (name.rfind(".build-", 0) == 0) {
+      fs::remove_all(path, step);
+    } else if (name.rfind(".old-", 0) == 0) {
+      if (!fs::exists(layer.BuildDir(), step))
+        fs::rename(path, layer.BuildDir(), step);
+      else
+        fs::remove_all(path, step);
+    } else if (name.rfind(".node_modules-", 0) == 0 &&
+               !fs::exists(layer.dir / "node_modules", step)) {
+      fs::rename(path, layer.dir / "node_modules", step);
+    }
+  }
+}
+
 }  // namespace
 
 std::string InputHash(const Workspace& workspace, const Layer& layer) {
@@ -185,6 +210,7 @@ Expected<BuildOutcome, std::string> Build(const Workspace& workspace, const Laye
     outcome.skipped = true;
     return outcome;
   }
+  RecoverInterruptedBuild(layer);
   fs::path staging = layer.dir / (".build-" + RandomHex(6));
   fs::remove_all(staging, error);
   fs::create_directories(staging, error);
@@ -304,7 +330,11 @@ Expected<BuildOutcome, std::string> Build(const Workspace& workspace, const Laye
   if (had_build) fs::rename(layer.BuildDir(), old, error);
   if (error) return abandon("cannot replace " + layer.BuildDir().string() + ": " + error.message());
   fs::rename(staging, layer.BuildDir(), error);
-  if (error) return abandon("cannot move the build into place: " + error.message());
+  if (error) {
+    std::error_code restore_error;
+    if (had_build) fs::rename(old, layer.BuildDir(), restore_error);
+    return abandon("cannot move the build into place: " + error.message());
+  }
   if (had_build) fs::remove_all(old, error);
   return outcome;
 }

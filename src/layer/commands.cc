@@ -463,19 +463,18 @@ int ReportVerb(const std::vector<const Layer*>& layers, const Options& options, 
     entry["package_count"] = sizes.size();
     entry["top_packages"] = std::move(top);
     json::value optimize = nullptr;
-    std::ifstream record(OptimizeRecordPath(*layer));
-    if (record) {
-      std::string text((std::istreambuf_iterator<char>(record)), std::istreambuf_iterator<char>());
-      boost::system::error_code parse_error;
-      json::value parsed = json::parse(text, parse_error);
-      if (!parse_error && parsed.is_object()) {
-        uint64_t before = parsed.at("before_bytes").to_number<uint64_t>();
-        uint64_t after = parsed.at("after_bytes").to_number<uint64_t>();
-        optimize = json::object{{"before_bytes", before},
-                                {"after_bytes", after},
-                                {"saved_bytes", before - after},
-                                {"rules", parsed.at("rules")}};
-      }
+    if (auto record = ReadOptimizeRecord(*layer)) {
+      json::array rules;
+      for (const auto& rule : record->rules)
+        rules.push_back(
+            json::object{{"name", rule.name}, {"files", rule.files}, {"bytes", rule.bytes}});
+      optimize = json::object{{"before_bytes", record->before_bytes},
+                              {"after_bytes", record->after_bytes},
+                              {"saved_bytes", record->before_bytes - record->after_bytes},
+                              {"rules", std::move(rules)}};
+    } else if (fs::exists(OptimizeRecordPath(*layer), error)) {
+      err << "⚠ " << layer->name << ": ignoring an unreadable "
+          << OptimizeRecordPath(*layer).string() << "\n";
     }
     entry["optimize"] = std::move(optimize);
     report.push_back(std::move(entry));
@@ -519,18 +518,50 @@ int ReportVerb(const std::vector<const Layer*>& layers, const Options& options, 
   return ok ? 0 : 1;
 }
 
-int Clean(const std::vector<const Layer*>& layers, const Options& options, std::ostream& out) {
+// Removes only what lamina made: build/ when it carries a build record, and the package files
+// in dist/ (the folder too when that empties it). Anything else a user keeps there stays.
+int Clean(const std::vector<const Layer*>& layers, const Options& options, std::ostream& out,
+          std::ostream& err) {
   json::array report;
+  bool ok = true;
   for (const Layer* layer : layers) {
     std::error_code error;
     uint64_t removed = 0;
-    for (const fs::path& dir : {layer->BuildDir(), layer->DistDir()})
-      removed += fs::remove_all(dir, error);
-    report.push_back(json::object{{"name", layer->name}, {"removed_entries", removed}});
+    std::vector<std::string> problems;
+    bool ours = fs::exists(layer->StampPath(), error) && !fs::is_symlink(layer->BuildDir(), error);
+    if (ours) {
+      std::error_code remove_error;
+      auto count = fs::remove_all(layer->BuildDir(), remove_error);
+      if (remove_error)
+        problems.push_back("cannot remove " + layer->BuildDir().string() + ": " +
+                           remove_error.message());
+      else
+        removed += count;
+    } else if (fs::exists(layer->BuildDir(), error)) {
+      problems.push_back(layer->BuildDir().string() +
+                         " was not made by lamina layer build (no .lamina-build); left alone");
+    }
+    std::string zip = layer->ZipPath().string();
+    for (const std::string& file : {zip, zip + ".md5", zip + ".sha256", zip + ".tmp"}) {
+      std::error_code remove_error;
+      if (fs::remove(file, remove_error)) ++removed;
+      if (remove_error) problems.push_back("cannot remove " + file + ": " + remove_error.message());
+    }
+    if (fs::is_directory(layer->DistDir(), error) && fs::is_empty(layer->DistDir(), error))
+      fs::remove(layer->DistDir(), error);
+    json::array problem_list;
+    for (const auto& problem : problems) {
+      problem_list.emplace_back(problem);
+      err << "✗ " << layer->name << ": " << problem << "\n";
+    }
+    ok = ok && problems.empty();
+    report.push_back(json::object{{"name", layer->name},
+                                  {"removed_entries", removed},
+                                  {"problems", std::move(problem_list)}});
     if (!options.json) out << "cleaned " << layer->name << " (" << removed << " files)\n";
   }
   if (options.json) out << json::serialize(json::object{{"layers", std::move(report)}}) << "\n";
-  return 0;
+  return ok ? 0 : 1;
 }
 
 }  // namespace
@@ -614,7 +645,7 @@ int RunLayerCommand(const std::vector<std::string>& args, std::ostream& out, std
   if (options.verb == "validate") return ValidateVerb(*workspace, *selected, options, out, err);
   if (options.verb == "report") return ReportVerb(*selected, options, out, err);
   if (options.verb == "package") return PackageVerb(*selected, options, out, err);
-  return Clean(*selected, options, out);
+  return Clean(*selected, options, out, err);
 }
 
 }  // namespace lamina::layer

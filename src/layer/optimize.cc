@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <functional>
+#include <iterator>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -31,6 +34,7 @@ paths = ["**/tests", "**/test", "**/testing/tests"]
 name = "docs-and-examples"
 action = "delete"
 paths = ["**/docs", "**/doc", "**/examples", "**/example"]
+keep_packages = true
 
 [[rules]]
 name = "bytecode"
@@ -66,6 +70,9 @@ struct Rule {
   std::vector<std::string> paths;
   std::vector<std::string> keep;
   std::string directory;
+  // delete: folders that are Python packages (hold __init__.py) are kept, since code imports
+  // them (botocore.docs, boto3.docs).
+  bool keep_packages = false;
 };
 
 std::vector<std::string> Strings(const json::object& object, std::string_view key) {
@@ -89,6 +96,8 @@ Expected<Rule, std::string> ParseRule(const json::value& value) {
   rule.directory = text("directory");
   rule.paths = Strings(object, "paths");
   rule.keep = Strings(object, "keep");
+  if (const json::value* keep = object.if_contains("keep_packages"); keep && keep->is_bool())
+    rule.keep_packages = keep->get_bool();
   if (rule.name.empty()) return Unexpected(std::string("a rule needs a name"));
   static const std::set<std::string> kActions = {"delete", "keep-only", "trim-dist-info", "secrets",
                                                  "strip"};
@@ -153,11 +162,18 @@ bool AnyMatches(const std::vector<std::string>& globs, std::string_view path) {
   return false;
 }
 
-// Whether `rule` (not strip) takes the file at `path`.
-bool Takes(const Rule& rule, std::string_view path) {
+// Whether `rule` (not strip) takes the file at `path`. `is_package` says whether a folder of
+// the build holds an __init__.py.
+bool Takes(const Rule& rule, std::string_view path,
+           const std::function<bool(std::string_view)>& is_package) {
   if (rule.action == "delete") {
-    for (std::string_view prefix : Prefixes(path))
-      if (AnyMatches(rule.paths, prefix)) return true;
+    auto prefixes = Prefixes(path);
+    for (size_t i = 0; i < prefixes.size(); ++i) {
+      if (!AnyMatches(rule.paths, prefixes[i])) continue;
+      bool folder = i + 1 < prefixes.size();
+      if (rule.keep_packages && folder && is_package(prefixes[i])) continue;
+      return true;
+    }
     return false;
   }
   if (rule.action == "secrets") return AnyMatches(rule.paths, path) && !AnyMatches(rule.keep, path);
@@ -223,18 +239,65 @@ uint64_t Strip(const fs::path& path, bool dry_run, std::vector<std::string>& war
   return before - after;
 }
 
-void RemoveEmptyFolders(const fs::path& root) {
+// Removes the folders that removing `removed` (paths relative to `root`) emptied, deepest
+// first; folders that were empty before are none of optimize's business.
+void RemoveEmptiedFolders(const fs::path& root, const std::vector<const TreeFile*>& removed) {
+  std::set<std::string> folders;
+  for (const TreeFile* file : removed)
+    for (size_t slash = file->path.rfind('/'); slash != std::string::npos && slash > 0;
+         slash = file->path.rfind('/', slash - 1))
+      folders.insert(file->path.substr(0, slash));
   std::error_code error;
-  std::vector<fs::path> folders;
-  for (fs::recursive_directory_iterator it(root, error), end; !error && it != end;
-       it.increment(error))
-    if (it->is_directory(error) && !it->is_symlink(error)) folders.push_back(it->path());
-  std::sort(folders.rbegin(), folders.rend());  // deepest first
-  for (const fs::path& folder : folders)
-    if (fs::is_empty(folder, error)) fs::remove(folder, error);
+  for (auto it = folders.rbegin(); it != folders.rend(); ++it) {
+    fs::path folder = root / *it;
+    if (fs::is_directory(folder, error) && !fs::is_symlink(folder, error) &&
+        fs::is_empty(folder, error))
+      fs::remove(folder, error);
+  }
 }
 
 }  // namespace
+
+namespace {
+
+// A non-negative integer of a record, or nullopt.
+std::optional<uint64_t> CountOf(const json::object& object, std::string_view key) {
+  const json::value* value = object.if_contains(key);
+  if (value == nullptr) return std::nullopt;
+  if (value->is_uint64()) return value->get_uint64();
+  if (value->is_int64() && value->get_int64() >= 0)
+    return static_cast<uint64_t>(value->get_int64());
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<OptimizeRecord> ReadOptimizeRecord(const Layer& layer) {
+  std::ifstream in(OptimizeRecordPath(layer));
+  if (!in) return std::nullopt;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  boost::system::error_code error;
+  json::value parsed = json::parse(text, error);
+  if (error || !parsed.is_object()) return std::nullopt;
+  const json::object& object = parsed.get_object();
+  auto before = CountOf(object, "before_bytes");
+  auto after = CountOf(object, "after_bytes");
+  const json::value* rules = object.if_contains("rules");
+  if (!before || !after || rules == nullptr || !rules->is_array()) return std::nullopt;
+  OptimizeRecord record;
+  record.before_bytes = *before;
+  record.after_bytes = std::min(*before, *after);
+  for (const auto& item : rules->get_array()) {
+    if (!item.is_object()) return std::nullopt;
+    const json::object& rule = item.get_object();
+    const json::value* name = rule.if_contains("name");
+    auto files = CountOf(rule, "files");
+    auto bytes = CountOf(rule, "bytes");
+    if (name == nullptr || !name->is_string() || !files || !bytes) return std::nullopt;
+    record.rules.push_back({std::string(name->get_string()), *files, *bytes});
+  }
+  return record;
+}
 
 fs::path OptimizeRecordPath(const Layer& layer) {
   return layer.BuildDir() / ".lamina-optimize.json";
@@ -253,25 +316,38 @@ Expected<OptimizeReport, std::string> Optimize(const Layer& layer, bool dry_run)
   for (const TreeFile& file : files) report.before_bytes += file.bytes;
   for (const Rule& rule : *rules) report.rules.push_back({rule.name, 0, 0});
   std::map<std::string, uint64_t> by_package;
-  std::vector<const TreeFile*> doomed;  // removed after the plan, in parallel
+  std::vector<const TreeFile*> doomed;                // removed after the plan, in parallel
+  std::map<std::string, bool, std::less<>> packages;  // folder → holds __init__.py
+  auto is_package = [&](std::string_view folder) {
+    auto found = packages.find(folder);
+    if (found != packages.end()) return found->second;
+    std::error_code ignored;
+    bool package = fs::exists(layer.BuildDir() / std::string(folder) / "__init__.py", ignored);
+    packages.emplace(std::string(folder), package);
+    return package;
+  };
   for (const TreeFile& file : files) {
-    for (size_t r = 0; r < rules->size(); ++r) {
+    // Removal first, in rule order; stripping only what no rule removes.
+    bool taken = false;
+    for (size_t r = 0; r < rules->size() && !taken; ++r) {
       const Rule& rule = (*rules)[r];
-      uint64_t saved = 0;
-      if (rule.action == "strip") {
-        if (file.symlink || !AnyMatches(rule.paths, file.path)) continue;
-        saved = Strip(layer.BuildDir() / file.path, dry_run, report.warnings, file.path);
-        if (saved == 0) continue;
-      } else {
-        if (!Takes(rule, file.path)) continue;
-        saved = file.bytes;
-        if (rule.action == "secrets") report.removed_secrets.push_back(file.path);
-        doomed.push_back(&file);
-      }
+      if (rule.action == "strip" || !Takes(rule, file.path, is_package)) continue;
+      if (rule.action == "secrets") report.removed_secrets.push_back(file.path);
+      doomed.push_back(&file);
+      report.rules[r].files += 1;
+      report.rules[r].bytes += file.bytes;
+      by_package[PackageOf(file.path)] += file.bytes;
+      taken = true;
+    }
+    for (size_t r = 0; r < rules->size() && !taken; ++r) {
+      const Rule& rule = (*rules)[r];
+      if (rule.action != "strip" || file.symlink || !AnyMatches(rule.paths, file.path)) continue;
+      uint64_t saved = Strip(layer.BuildDir() / file.path, dry_run, report.warnings, file.path);
+      if (saved == 0) continue;
       report.rules[r].files += 1;
       report.rules[r].bytes += saved;
       by_package[PackageOf(file.path)] += saved;
-      break;
+      taken = true;
     }
   }
   if (!dry_run) {
@@ -288,7 +364,7 @@ Expected<OptimizeReport, std::string> Optimize(const Layer& layer, bool dry_run)
     for (unsigned t = 1; t < threads && doomed.size() > 256; ++t) pool.emplace_back(work);
     work();
     for (auto& thread : pool) thread.join();
-    RemoveEmptyFolders(layer.BuildDir());
+    RemoveEmptiedFolders(layer.BuildDir(), doomed);
   }
   uint64_t saved_total = 0;
   for (const auto& rule : report.rules) saved_total += rule.bytes;
@@ -300,14 +376,32 @@ Expected<OptimizeReport, std::string> Optimize(const Layer& layer, bool dry_run)
   });
 
   if (!dry_run) {
+    // The record adds up: savings of earlier runs stay counted against the first "before".
+    std::map<std::string, std::pair<uint64_t, uint64_t>> totals;  // rule → files, bytes
+    std::vector<std::string> order;
+    uint64_t first_before = report.before_bytes;
+    if (auto previous = ReadOptimizeRecord(layer)) {
+      first_before = std::max(first_before, previous->before_bytes);
+      for (const auto& rule : previous->rules) {
+        if (!totals.count(rule.name)) order.push_back(rule.name);
+        totals[rule.name].first += rule.files;
+        totals[rule.name].second += rule.bytes;
+      }
+    }
+    for (const auto& rule : report.rules) {
+      if (!totals.count(rule.name)) order.push_back(rule.name);
+      totals[rule.name].first += rule.files;
+      totals[rule.name].second += rule.bytes;
+    }
     json::array rules_json;
-    for (const auto& rule : report.rules)
-      rules_json.push_back(
-          json::object{{"name", rule.name}, {"files", rule.files}, {"bytes", rule.bytes}});
+    for (const std::string& name : order)
+      rules_json.push_back(json::object{
+          {"name", name}, {"files", totals[name].first}, {"bytes", totals[name].second}});
     std::ofstream record(OptimizeRecordPath(layer), std::ios::trunc);
-    record << json::serialize(json::object{{"before_bytes", report.before_bytes},
-                                           {"after_bytes", report.after_bytes},
-                                           {"rules", std::move(rules_json)}});
+    record << json::serialize(
+        json::object{{"before_bytes", first_before},
+                     {"after_bytes", std::min(first_before, report.after_bytes)},
+                     {"rules", std::move(rules_json)}});
   }
   return report;
 }

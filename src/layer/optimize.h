@@ -15,7 +15,8 @@
 //   action = "delete"
 //   paths = ["python/sklearn/datasets/data"]
 //
-// Rule actions: delete (paths: globs of files or folders), keep-only (directory: glob of a
+// Rule actions: delete (paths: globs of files or folders; keep_packages = true spares
+// folders holding an __init__.py, as the default docs rule does), keep-only (directory: glob of a
 // folder; its subfolders not in `keep` go), trim-dist-info (keep: the file names kept),
 // secrets (paths, minus `keep` globs; every removed file is listed), strip (paths: shared
 // objects, stripped with `strip --strip-unneeded`; the original stays when strip fails or
@@ -24,6 +25,7 @@
 // Thread-safety: different layers may be optimized concurrently.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,7 +53,15 @@ struct OptimizeReport {
 // they would do, running strip on copies). Errors: not built, a bad rule (naming it).
 Expected<OptimizeReport, std::string> Optimize(const Layer& layer, bool dry_run);
 
-// Where Optimize records its last report, for `report`.
+// Where Optimize records what its runs on this build saved, added up, for `report`.
 fs::path OptimizeRecordPath(const Layer& layer);
+
+struct OptimizeRecord {
+  uint64_t before_bytes = 0;  // before the first run
+  uint64_t after_bytes = 0;   // after the last
+  std::vector<OptimizeReport::Saving> rules;
+};
+// The record, or nullopt when there is none or it cannot be read.
+std::optional<OptimizeRecord> ReadOptimizeRecord(const Layer& layer);
 
 }  // namespace lamina::layer
