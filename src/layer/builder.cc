@@ -28,6 +28,8 @@ std::string ReadAll(const fs::path& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
+bool IsUrl(std::string_view text) { return text.find("://") != std::string_view::npos; }
+
 void HashTree(Sha256Hasher& hasher, const fs::path& root) {
   std::error_code error;
   if (!fs::is_directory(root, error)) return;
@@ -147,6 +149,15 @@ std::string InputHash(const Workspace& workspace, const Layer& layer) {
     hasher.Update(ReadAll(layer.dir / file));
   }
   HashTree(hasher, layer.dir / "src");
+  // The workspace's defaults, and the local wheel folders pip installs from.
+  hasher.Update(std::string_view("\0lamina.toml\0", 13));
+  hasher.Update(ReadAll(workspace.root() / "lamina.toml"));
+  for (const std::string& links : layer.manifest.python.find_links) {
+    if (IsUrl(links)) continue;
+    hasher.Update(std::string_view("\0find-links\0", 12));
+    hasher.Update(links);
+    HashTree(hasher, layer.dir / links);
+  }
   for (const std::string& name : layer.manifest.depends_on)
     if (const Layer* dependency = workspace.Find(name)) hasher.Update(BuiltHash(*dependency));
   return HexEncode(hasher.Finish());
@@ -260,7 +271,7 @@ Expected<BuildOutcome, std::string> Build(const Workspace& workspace, const Laye
       }
       for (const std::string& links : python.find_links) {
         argv.push_back("--find-links");
-        argv.push_back(fs::absolute(layer.dir / links).string());
+        argv.push_back(IsUrl(links) ? links : fs::absolute(layer.dir / links).string());
       }
       if (python.no_index) argv.push_back("--no-index");
       argv.insert(argv.end(), python.extra_args.begin(), python.extra_args.end());

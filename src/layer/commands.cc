@@ -464,13 +464,16 @@ int ReportVerb(const std::vector<const Layer*>& layers, const Options& options, 
     entry["top_packages"] = std::move(top);
     json::value optimize = nullptr;
     if (auto record = ReadOptimizeRecord(*layer)) {
+      // Every run's savings, even when files were added between runs.
+      uint64_t saved = 0;
+      for (const auto& rule : record->rules) saved += rule.bytes;
       json::array rules;
       for (const auto& rule : record->rules)
         rules.push_back(
             json::object{{"name", rule.name}, {"files", rule.files}, {"bytes", rule.bytes}});
       optimize = json::object{{"before_bytes", record->before_bytes},
                               {"after_bytes", record->after_bytes},
-                              {"saved_bytes", record->before_bytes - record->after_bytes},
+                              {"saved_bytes", saved},
                               {"rules", std::move(rules)}};
     } else if (fs::exists(OptimizeRecordPath(*layer), error)) {
       err << "⚠ " << layer->name << ": ignoring an unreadable "

@@ -1,5 +1,8 @@
 #include "layer/glob.h"
 
+#include <cstdint>
+#include <vector>
+
 namespace lamina::layer {
 
 namespace {
@@ -27,7 +30,28 @@ bool ClassMatches(std::string_view pattern, char c, size_t& length) {
   return matched != negate;
 }
 
-bool Match(std::string_view pattern, std::string_view path) {
+// Matches suffixes of one pattern against suffixes of one path. A state is the pair of suffix
+// lengths; remembering the ones already tried keeps patterns like "*a*a*a*a*b" linear-ish
+// rather than exponential.
+class Matcher {
+ public:
+  Matcher(std::string_view pattern, std::string_view path)
+      : path_size_(path.size()), seen_((pattern.size() + 1) * (path.size() + 1), -1) {}
+
+  bool Match(std::string_view pattern, std::string_view path) {
+    int8_t& known = seen_[pattern.size() * (path_size_ + 1) + path.size()];
+    if (known < 0) known = Walk(pattern, path) ? 1 : 0;
+    return known == 1;
+  }
+
+ private:
+  bool Walk(std::string_view pattern, std::string_view path);
+
+  size_t path_size_;
+  std::vector<int8_t> seen_;
+};
+
+bool Matcher::Walk(std::string_view pattern, std::string_view path) {
   while (!pattern.empty()) {
     // "dir/**" also matches "dir" itself, so a rule can name a whole directory.
     if (pattern == "/**" && path.empty()) return true;
@@ -78,10 +102,11 @@ bool Match(std::string_view pattern, std::string_view path) {
 bool GlobMatches(std::string_view pattern, std::string_view path) {
   if (pattern.find('/') == std::string_view::npos) {
     size_t slash = path.rfind('/');
-    return Match(pattern, slash == std::string_view::npos ? path : path.substr(slash + 1));
+    if (slash != std::string_view::npos) path = path.substr(slash + 1);
+  } else if (!pattern.empty() && pattern[0] == '/') {
+    pattern.remove_prefix(1);
   }
-  if (!pattern.empty() && pattern[0] == '/') pattern.remove_prefix(1);
-  return Match(pattern, path);
+  return Matcher(pattern, path).Match(pattern, path);
 }
 
 }  // namespace lamina::layer

@@ -34,9 +34,13 @@ bool Selected(const std::string& name, const PackageOptions& options) {
   for (const std::string& pattern : options.include)
     included = included || GlobMatches(pattern, name);
   if (!included) return false;
-  for (const std::string& pattern : options.exclude)
-    if (GlobMatches(pattern, name)) return false;
-  return true;
+  // An exclude may name a folder: it matches the file or any folder above it.
+  for (size_t slash = name.find('/');; slash = name.find('/', slash + 1)) {
+    std::string_view prefix = std::string_view(name).substr(0, slash);
+    for (const std::string& pattern : options.exclude)
+      if (GlobMatches(pattern, prefix)) return false;
+    if (slash == std::string::npos) return true;
+  }
 }
 
 }  // namespace

@@ -278,7 +278,15 @@ class Parser {
     return Unexpected("not a value: " + token + " (strings need quotes)");
   }
 
+  // Arrays and inline tables nest at most this deep: a hostile file cannot exhaust the stack.
+  static constexpr int kMaxDepth = 64;
+
   Expected<json::value, std::string> ParseArray() {
+    if (++depth_ > kMaxDepth) return Unexpected(std::string("values nest too deeply"));
+    struct Leave {
+      int& depth;
+      ~Leave() { --depth; }
+    } leave{depth_};
     ++pos_;
     json::array array;
     while (true) {
@@ -300,6 +308,11 @@ class Parser {
   }
 
   Expected<json::value, std::string> ParseInlineTable() {
+    if (++depth_ > kMaxDepth) return Unexpected(std::string("values nest too deeply"));
+    struct Leave {
+      int& depth;
+      ~Leave() { --depth; }
+    } leave{depth_};
     ++pos_;
     json::object table;
     SkipSpaces();
@@ -323,6 +336,7 @@ class Parser {
 
   std::string_view text_;
   size_t pos_ = 0;
+  int depth_ = 0;
 };
 
 }  // namespace

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
 
+#include "common/ids.h"
 #include "layer/builder.h"
 #include "layer/package.h"
 #include "layer/tree.h"
@@ -99,84 +101,110 @@ std::string PythonFor(const Layer& layer) {
   return "/usr/bin/python3";
 }
 
+// The probes write one JSON line per module to the file named last on their command line,
+// flushed as they go: output a module prints, or a crash in the middle, cannot garble the
+// results of the others.
 constexpr char kPythonProbe[] = R"py(
 import importlib, json, sys, time
-paths, modules = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+paths, modules, out = json.loads(sys.argv[1]), json.loads(sys.argv[2]), open(sys.argv[3], "a")
 sys.path[:0] = paths
-results = []
 for name in modules:
     started = time.perf_counter()
+    result = {"module": name, "ok": True}
     try:
         importlib.import_module(name)
-        results.append({"module": name, "ok": True, "seconds": time.perf_counter() - started})
     except BaseException as error:
         root = error
         while root.__cause__ is not None or root.__context__ is not None:
             root = root.__cause__ or root.__context__
-        missing = getattr(root, "name", None) if isinstance(root, ImportError) else None
-        results.append({"module": name, "ok": False, "seconds": time.perf_counter() - started,
-                        "error": f"{type(root).__name__}: {root}", "missing": missing or ""})
-print(json.dumps(results))
+        missing = root.name if isinstance(root, ModuleNotFoundError) else None
+        result = {"module": name, "ok": False, "error": f"{type(root).__name__}: {root}",
+                  "missing": missing or ""}
+    result["seconds"] = time.perf_counter() - started
+    out.write(json.dumps(result) + "\n")
+    out.flush()
 )py";
 
+// Resolves only from the layers' node_modules (not from the working directory, NODE_PATH or
+// the home folder), as a function sees /opt/nodejs/node_modules.
 constexpr char kNodeProbe[] = R"js(
-const modules = JSON.parse(process.argv[1]);
-const results = [];
+const fs = require('fs');
+const [paths, modules, out] = [JSON.parse(process.argv[1]), JSON.parse(process.argv[2]), process.argv[3]];
 for (const name of modules) {
   const started = process.hrtime.bigint();
+  let result = {module: name, ok: true};
   try {
-    require(name);
-    results.push({module: name, ok: true, seconds: Number(process.hrtime.bigint() - started) / 1e9});
+    require(require.resolve(name, {paths}));
   } catch (error) {
     const match = /Cannot find module '([^']+)'/.exec(String(error.message));
-    results.push({module: name, ok: false, seconds: Number(process.hrtime.bigint() - started) / 1e9,
-                  error: `${error.name}: ${String(error.message).split('\n')[0]}`,
-                  missing: match ? match[1] : ''});
+    result = {module: name, ok: false, error: `${error.name}: ${String(error.message).split('\n')[0]}`,
+              missing: match ? match[1] : ''};
   }
+  result.seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  fs.appendFileSync(out, JSON.stringify(result) + '\n');
 }
-console.log(JSON.stringify(results));
 )js";
 
-void RunProbe(const std::vector<std::string>& command_prefix,
-              const std::vector<std::string>& environment, const std::vector<std::string>& modules,
-              bool timing, const fs::path& directory,
-              const std::function<std::vector<std::string>(const std::vector<std::string>&)>& args,
-              Validation& validation) {
+// Runs `command` + {paths, modules, results file} once, or once per module with `timing`, in
+// an empty folder with HOME pointing there, and adds an ImportCheck per module.
+void RunProbe(const std::vector<std::string>& command, const std::string& paths_json,
+              const std::vector<std::string>& modules, bool timing, Validation& validation) {
+  std::error_code error;
+  fs::path scratch = fs::temp_directory_path() / ("lamina-validate-" + RandomHex(8));
+  fs::create_directories(scratch, error);
   std::vector<std::vector<std::string>> batches;
   if (timing)
     for (const auto& module : modules) batches.push_back({module});
   else
     batches.push_back(modules);
   for (const auto& batch : batches) {
-    std::vector<std::string> argv = command_prefix;
-    for (auto& arg : args(batch)) argv.push_back(std::move(arg));
-    ProcessResult run = RunProcess(argv, directory, environment);
-    boost::system::error_code parse_error;
-    std::string last_line = run.output;
-    while (!last_line.empty() && last_line.back() == '\n') last_line.pop_back();
-    last_line = last_line.substr(
-        last_line.rfind('\n') == std::string::npos ? 0 : last_line.rfind('\n') + 1);
-    json::value parsed = json::parse(last_line, parse_error);
-    if (run.status != 0 || parse_error || !parsed.is_array()) {
-      for (const auto& module : batch)
-        validation.imports.push_back(
-            {module, false, "the interpreter failed: " + run.output, "", 0});
-      continue;
-    }
-    for (const auto& item : parsed.get_array()) {
-      const json::object& result = item.get_object();
+    json::array list;
+    for (const auto& module : batch) list.emplace_back(module);
+    fs::path results = scratch / "results.jsonl";
+    fs::remove(results, error);
+    std::vector<std::string> argv = command;
+    argv.push_back(paths_json);
+    argv.push_back(json::serialize(list));
+    argv.push_back(results.string());
+    ProcessResult run = RunProcess(argv, scratch, {"HOME=" + scratch.string()});
+    std::map<std::string, ImportCheck> found;
+    std::ifstream in(results);
+    std::string line;
+    while (std::getline(in, line)) {
+      boost::system::error_code parse_error;
+      json::value parsed = json::parse(line, parse_error);
+      const json::object* result = parse_error ? nullptr : parsed.if_object();
+      if (result == nullptr) continue;
       ImportCheck check;
-      check.module = std::string(result.at("module").get_string());
-      check.ok = result.at("ok").get_bool();
-      check.seconds = result.at("seconds").to_number<double>();
-      if (const json::value* error = result.if_contains("error"); error && error->is_string())
-        check.error = std::string(error->get_string());
-      if (const json::value* missing = result.if_contains("missing");
-          missing && missing->is_string())
-        check.missing = std::string(missing->get_string());
-      validation.imports.push_back(std::move(check));
+      auto text = [&](const char* key) {
+        const json::value* value = result->if_contains(key);
+        return value && value->is_string() ? std::string(value->get_string()) : std::string();
+      };
+      check.module = text("module");
+      const json::value* ok = result->if_contains("ok");
+      check.ok = ok && ok->is_bool() && ok->get_bool();
+      const json::value* seconds = result->if_contains("seconds");
+      check.seconds = seconds && seconds->is_number() ? seconds->to_number<double>() : 0;
+      check.error = text("error");
+      check.missing = text("missing");
+      found[check.module] = std::move(check);
+    }
+    std::string tail =
+        run.output.size() > 2000 ? run.output.substr(run.output.size() - 2000) : run.output;
+    for (const auto& module : batch) {
+      auto it = found.find(module);
+      if (it != found.end()) {
+        validation.imports.push_back(std::move(it->second));
+      } else {
+        validation.imports.push_back({module, false,
+                                      "the interpreter stopped (exit " +
+                                          std::to_string(run.status) +
+                                          ") while importing it: " + tail,
+                                      "", 0});
+      }
     }
   }
+  fs::remove_all(scratch, error);
 }
 
 }  // namespace
@@ -271,33 +299,39 @@ Expected<Validation, std::string> Validate(const Workspace& workspace, const Lay
   bool node = layer.kind == Kind::kNode;
   std::vector<std::string> modules = layer.manifest.imports;
   if (modules.empty()) modules = node ? NodeModules(layer) : PythonModules(layer);
+#if defined(__aarch64__)
+  constexpr std::string_view kMachine = "arm64";
+#else
+  constexpr std::string_view kMachine = "x86_64";
+#endif
+  const auto& architectures = layer.manifest.architectures;
+  if (!modules.empty() && !architectures.empty() &&
+      std::find(architectures.begin(), architectures.end(), kMachine) == architectures.end()) {
+    // Native code built for another machine cannot load here: a failure would mislead.
+    validation.warnings.push_back("imports not checked: the layer is for " + architectures[0] +
+                                  ", this machine is " + std::string(kMachine));
+    modules.clear();
+  }
   if (!modules.empty()) {
-    if (node) {
-      std::string node_path;
-      for (auto it = ordered->rbegin(); it != ordered->rend(); ++it)
-        node_path += (node_path.empty() ? "" : ":") +
-                     ((*it)->BuildDir() / "nodejs" / "node_modules").string();
-      RunProbe(
-          {"node", "-e", kNodeProbe}, {"NODE_PATH=" + node_path}, modules, timing, layer.dir,
-          [](const std::vector<std::string>& batch) {
-            json::array list;
-            for (const auto& module : batch) list.emplace_back(module);
-            return std::vector<std::string>{json::serialize(list)};
-          },
-          validation);
-    } else {
-      json::array paths;
-      for (auto it = ordered->rbegin(); it != ordered->rend(); ++it)
+    json::array paths;
+    for (auto it = ordered->rbegin(); it != ordered->rend(); ++it) {
+      if (node)
+        paths.emplace_back(((*it)->BuildDir() / "nodejs" / "node_modules").string());
+      else
         for (const fs::path& path : PythonPaths(**it)) paths.emplace_back(path.string());
-      std::string paths_json = json::serialize(paths);
-      RunProbe(
-          {PythonFor(layer), "-I", "-S", "-B", "-c", kPythonProbe}, {}, modules, timing, layer.dir,
-          [&](const std::vector<std::string>& batch) {
-            json::array list;
-            for (const auto& module : batch) list.emplace_back(module);
-            return std::vector<std::string>{paths_json, json::serialize(list)};
-          },
-          validation);
+    }
+    if (node) {
+      RunProbe({"node", "-e", kNodeProbe}, json::serialize(paths), modules, timing, validation);
+    } else {
+      std::string python = PythonFor(layer);
+      for (const std::string& runtime : layer.manifest.runtimes)
+        if (runtime.rfind("python", 0) == 0 && fs::path(python).filename() != runtime) {
+          validation.warnings.push_back("imports checked with " + python + ": " + runtime +
+                                        " is not installed here");
+          break;
+        }
+      RunProbe({python, "-I", "-S", "-B", "-c", kPythonProbe}, json::serialize(paths), modules,
+               timing, validation);
     }
     for (const ImportCheck& check : validation.imports)
       if (!check.ok)

@@ -1,6 +1,7 @@
 #include "layer/workspace.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -105,7 +106,8 @@ Expected<Manifest, std::string> ParseManifest(std::string_view text, const json:
     if (architecture != "x86_64" && architecture != "arm64")
       return fail("architectures: '" + architecture + "' is not x86_64 or arm64");
   if (const json::value* budget = root.if_contains("budget_mb")) {
-    if (!budget->is_number() || budget->to_number<double>() <= 0)
+    if (!budget->is_number() || !std::isfinite(budget->to_number<double>()) ||
+        budget->to_number<double>() <= 0)
       return fail("budget_mb: expected a positive number of MB");
     manifest.budget_mb = budget->to_number<double>();
   }
@@ -178,8 +180,10 @@ Expected<Workspace, std::string> Workspace::Open(const fs::path& root) {
     defaults = std::move(*parsed);
   }
   std::vector<fs::path> folders;
-  for (const auto& entry : fs::directory_iterator(layers_dir, error))
-    if (entry.is_directory(error)) folders.push_back(entry.path());
+  for (const auto& entry : fs::directory_iterator(layers_dir, error)) {
+    std::error_code entry_error;  // a dangling link is not a layer, and not a failure
+    if (entry.is_directory(entry_error)) folders.push_back(entry.path());
+  }
   if (error) return Unexpected("cannot read " + layers_dir.string() + ": " + error.message());
   std::sort(folders.begin(), folders.end());
   for (const fs::path& folder : folders) {

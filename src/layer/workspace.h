@@ -30,7 +30,8 @@ struct Manifest {
   std::vector<std::string> architectures;  // x86_64, arm64
   // Layers whose packages this one builds and validates against.
   std::vector<std::string> depends_on;
-  // Size budget of the unzipped layer, in MB (10^6 bytes). validate warns at 90 %.
+  // Size budget of the unzipped layer, in MB of 1,048,576 bytes (as Lambda's limits are
+  // counted). validate warns from 90 % and fails past it.
   std::optional<double> budget_mb;
   // Modules validate imports; empty: the top-level packages found in the build.
   std::vector<std::string> imports;

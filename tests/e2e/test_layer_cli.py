@@ -308,3 +308,49 @@ def test_architecture_selects_lambda_wheels(workspace):
     code, built = run_json(workspace, "build", "arm")
     assert code == 0, built
     assert (workspace / "layers/arm/build/python/armpkg/__init__.py").exists()
+
+
+def test_clean_removes_only_what_lamina_made(workspace):
+    run(workspace, "build", "tools")
+    run(workspace, "package", "tools")
+    write(workspace / "layers/tools/dist/release-notes.txt", "mine\n")
+    write(workspace / "layers/manual/src/python/m.py", "\n")
+    write(workspace / "layers/manual/build/handmade.txt", "not from lamina\n")
+    result = run(workspace, "clean", "tools", "manual", check=False)
+    assert (workspace / "layers/tools/dist/release-notes.txt").read_text() == "mine\n"
+    assert not (workspace / "layers/tools/dist/tools.zip").exists()
+    assert not (workspace / "layers/tools/build").exists()
+    assert (workspace / "layers/manual/build/handmade.txt").exists()
+    assert result.returncode == 1 and "left alone" in result.stderr
+
+
+def test_an_interrupted_build_is_recovered(workspace):
+    run(workspace, "build", "tools")
+    layer = workspace / "layers/tools"
+    # What a kill in the middle of a build leaves: staging, the previous build set aside.
+    os.rename(layer / "build", layer / ".old-abc123")
+    write(layer / ".build-def456/partial.txt", "half\n")
+    write(layer / "src/python/tools.py", "import corepkg  # v2\n")
+    run(workspace, "build", "tools")
+    assert not (layer / ".old-abc123").exists() and not (layer / ".build-def456").exists()
+    assert "v2" in (layer / "build/python/tools.py").read_text()
+
+
+def test_package_exclude_names_folders_and_find_links_changes_rebuild(workspace):
+    write(workspace / "layers/tools/src/python/vendored/x.py", "x\n")
+    write(workspace / "layers/tools/layer.toml",
+          'depends_on = ["core"]\nexclude = ["python/vendored", "bin"]\n')
+    run(workspace, "build", "tools")
+    run(workspace, "package", "tools")
+    names = zipfile.ZipFile(workspace / "layers/tools/dist/tools.zip").namelist()
+    assert names == ["python/", "python/tools.py"]
+    run(workspace, "build", "core")
+    make_wheel(workspace / "wheels", "corepkg", "1.1", {"corepkg/__init__.py": "VALUE = 11\n"})
+    write(workspace / "layers/core/requirements.txt", "corepkg\n")
+    run(workspace, "build", "core")
+    _, again = run_json(workspace, "build", "core")
+    assert again["layers"][0]["result"] == "skipped"
+    make_wheel(workspace / "wheels", "corepkg", "1.2", {"corepkg/__init__.py": "VALUE = 12\n"})
+    _, rebuilt = run_json(workspace, "build", "core")
+    assert rebuilt["layers"][0]["result"] == "built"  # a new wheel in find_links counts
+    assert "12" in (workspace / "layers/core/build/python/corepkg/__init__.py").read_text()

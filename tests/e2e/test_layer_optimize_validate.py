@@ -322,3 +322,57 @@ def test_report_formats(fat_layer):
     assert markdown.startswith("# Lambda layer report") and "## fat" in markdown
     assert "| package | MB |" in markdown
     assert "fat:" in run(fat_layer, "report").stdout
+
+
+def test_review_cases_for_optimize(tmp_path):
+    workspace = tmp_path / "ws"
+    files_layer(workspace, "lib", {
+        "python/sdk/__init__.py": "from sdk.docs import helper\n",
+        "python/sdk/docs/__init__.py": "helper = 1\n",  # a package: code imports it
+        "python/sdk/examples/demo.txt": "e" * 100,      # plain folder: goes
+        "python/sdk/empty_before/.keep": "",
+    }, manifest='[[optimize.rules]]\nname = "drop-native"\naction = "delete"\n'
+                'paths = ["python/fastmath*.so"]\n')
+    compile_extension(workspace / f"layers/lib/src/python/fastmath{EXT_SUFFIX}")
+    os.makedirs(workspace / "layers/lib/src/python/untouched_empty")
+    run(workspace, "build")
+    _, report = run_json(workspace, "optimize")
+    rules = {rule["name"]: rule for rule in report["layers"][0]["rules"]}
+    # The user's delete rule takes the .so even though strip comes first in the rule list.
+    assert rules["drop-native"]["files"] == 1 and rules["strip"]["files"] == 0
+    build = workspace / "layers/lib/build/python"
+    assert (build / "sdk/docs/__init__.py").exists()
+    assert not (build / "sdk/examples").exists()
+    assert (build / "untouched_empty").is_dir()  # empty before optimize: not its business
+    assert not list(build.glob("fastmath*"))
+    code, validation = run_json(workspace, "validate")
+    assert code == 0, validation
+    # Savings add up across runs.
+    first = report["layers"][0]["saved_bytes"]
+    write(workspace / "layers/lib/build/python/sdk/tests/t.py", "t" * 300)
+    run(workspace, "optimize")
+    _, summary = run_json(workspace, "report")
+    assert summary["layers"][0]["optimize"]["saved_bytes"] == first + 300
+
+
+def test_review_cases_for_validate(tmp_path):
+    workspace = tmp_path / "ws"
+    files_layer(workspace, "probe", {
+        "python/alpha/__init__.py": "X = 1\n",
+        "python/beta.py": "from alpha import Y\n",
+        "python/chatty.py": "import sys\nsys.stdout.write('loading...')\n",
+        "python/crashy.py": "import os\nos._exit(3)\n",
+    }, manifest='imports = ["chatty", "beta", "alpha", "crashy"]\n')
+    run(workspace, "build")
+    _, report = run_json(workspace, "validate", check=False)
+    checks = {c["module"]: c for c in report["layers"][0]["imports"]}
+    assert checks["chatty"]["ok"] and checks["alpha"]["ok"]
+    assert not checks["beta"]["ok"] and checks["beta"]["missing"] == ""
+    assert "cannot import name 'Y'" in checks["beta"]["error"]
+    assert not checks["crashy"]["ok"] and "exit 3" in checks["crashy"]["error"]
+    # A layer for another architecture is not import-tested here.
+    write(workspace / "layers/probe/layer.toml", 'architectures = ["arm64"]\nimports = ["beta"]\n')
+    run(workspace, "build")
+    code, report = run_json(workspace, "validate")
+    assert code == 0 and report["layers"][0]["imports"] == []
+    assert any("imports not checked" in w for w in report["layers"][0]["warnings"])
