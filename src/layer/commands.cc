@@ -44,6 +44,8 @@ constexpr char kUsage[] =
     "  --force           build: rebuild even when the inputs are unchanged\n"
     "  --dry-run         optimize: change nothing, report what would be saved\n"
     "  --timing          validate: import each module in a fresh process, report its time\n"
+    "  --together        validate: the named layers are one function's layers (limits and\n"
+    "                    conflicts across all of them)\n"
     "  --format F        report: text (default), json or markdown\n"
     "  --level N         package: deflate level 0-9 (default 6)\n"
     "  --jobs N          build and package: parallelism (default: one per core)\n";
@@ -56,6 +58,7 @@ struct Options {
   bool force = false;
   bool dry_run = false;
   bool timing = false;
+  bool together = false;
   std::string format = "text";
   int level = 6;
   unsigned jobs = 0;
@@ -355,7 +358,8 @@ int ValidateVerb(const Workspace& workspace, const std::vector<const Layer*>& la
   std::vector<std::vector<std::string>> rows;
   bool ok = true;
   for (const Layer* layer : layers) {
-    auto validation = Validate(workspace, *layer, options.timing);
+    auto validation = Validate(workspace, *layer, options.timing,
+                               options.together ? layers : std::vector<const Layer*>{});
     if (!validation) {
       err << "✗ " << layer->name << ": " << validation.error() << "\n";
       report.push_back(json::object{{"name", layer->name},
@@ -595,6 +599,8 @@ int RunLayerCommand(const std::vector<std::string>& args, std::ostream& out, std
       options.dry_run = true;
     } else if (arg == "--timing") {
       options.timing = true;
+    } else if (arg == "--together") {
+      options.together = true;
     } else if (arg == "--format") {
       const std::string* format = value("--format");
       if (!format) return 2;

@@ -210,15 +210,18 @@ void RunProbe(const std::vector<std::string>& command, const std::string& paths_
 }  // namespace
 
 Expected<Validation, std::string> Validate(const Workspace& workspace, const Layer& layer,
-                                           bool timing) {
+                                           bool timing, const std::vector<const Layer*>& together) {
   std::error_code error;
   if (!fs::is_directory(layer.BuildDir(), error))
     return Unexpected("not built; run `lamina layer build " + layer.name + "` first");
-  auto ordered = workspace.InDependencyOrder({&layer});
+  std::vector<const Layer*> set = {&layer};
+  for (const Layer* other : together)
+    if (other != &layer) set.push_back(other);
+  auto ordered = workspace.InDependencyOrder(set);
   if (!ordered) return Unexpected(ordered.error());
-  for (const Layer* dependency : *ordered)
-    if (dependency != &layer && !fs::is_directory(dependency->BuildDir(), error))
-      return Unexpected("depends on " + dependency->name + ", which is not built");
+  for (const Layer* member : *ordered)
+    if (member != &layer && !fs::is_directory(member->BuildDir(), error))
+      return Unexpected("needs " + member->name + ", which is not built");
 
   Validation validation;
   std::vector<TreeFile> files = ListTree(layer.BuildDir());

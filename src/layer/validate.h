@@ -9,7 +9,8 @@
 //           top-level package the build holds); a failure reports its root cause, e.g. the
 //           module that is missing. --timing imports each in a fresh process and reports the
 //           cold-start cost.
-//   conflicts between layers used together: one package at two versions, one file from two
+//   conflicts between layers used together (this one, its depends_on layers, and with
+//           --together the others named): one package at two versions, one file from two
 //           layers.
 //
 // Thread-safety: different layers may be validated concurrently.
@@ -44,8 +45,11 @@ struct Validation {
 };
 
 // Error only when the layer cannot be examined at all (not built, or its dependencies are
-// not); everything else is reported in the Validation.
+// not); everything else is reported in the Validation. `together`: other layers a function
+// uses alongside this one (with their dependencies); sizes, the layer count, conflicts and
+// the import path then cover them all.
 Expected<Validation, std::string> Validate(const Workspace& workspace, const Layer& layer,
-                                           bool timing);
+                                           bool timing,
+                                           const std::vector<const Layer*>& together = {});
 
 }  // namespace lamina::layer

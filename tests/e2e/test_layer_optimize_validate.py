@@ -376,3 +376,24 @@ def test_review_cases_for_validate(tmp_path):
     code, report = run_json(workspace, "validate")
     assert code == 0 and report["layers"][0]["imports"] == []
     assert any("imports not checked" in w for w in report["layers"][0]["warnings"])
+
+
+def test_validate_together_checks_one_functions_layers(tmp_path):
+    workspace = tmp_path / "ws"
+    files_layer(workspace, "aws-utilities", {
+        "python/awsy/__init__.py": "",
+        "python/urllib3-1.26.dist-info/METADATA": "Name: urllib3\nVersion: 1.26\n",
+    })
+    files_layer(workspace, "ml-libraries", {
+        "python/mly/__init__.py": "",
+        "python/urllib3-2.0.dist-info/METADATA": "Name: urllib3\nVersion: 2.0\n",
+    })
+    run(workspace, "build")
+    code, _ = run_json(workspace, "validate")  # each alone is fine
+    assert code == 0
+    code, report = run_json(workspace, "validate", "aws-utilities", "ml-libraries", "--together",
+                            check=False)
+    assert code == 1
+    for layer in report["layers"]:
+        assert layer["layer_count"] == 2
+        assert any("urllib3" in conflict for conflict in layer["conflicts"]), layer
