@@ -1,0 +1,140 @@
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "client/aws_client.h"
+#include "client/credentials.h"
+#include "client/http_client.h"
+#include "protocol/sigv4.h"
+
+namespace lamina::client {
+namespace {
+
+std::chrono::system_clock::time_point TestSuiteTime() {
+  return *sigv4::ParseAmzDate("20150830T123600Z");
+}
+
+const Credentials kExample{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "", "test"};
+
+std::string HeaderOf(const std::vector<std::pair<std::string, std::string>>& headers,
+                     const std::string& name) {
+  for (const auto& [key, value] : headers)
+    if (key == name) return value;
+  return "";
+}
+
+TEST(SignV4, MatchesTheAwsTestSuite) {
+  // "get-vanilla" and "get-vanilla-query-order-key-case" from AWS's SigV4 test suite.
+  struct Case {
+    std::string query;
+    std::string signature;
+  } cases[] = {
+      {"", "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"},
+      {"Param2=value2&Param1=value1",
+       "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::pair<std::string, std::string>> headers = {{"Host", "example.amazonaws.com"}};
+    SignV4(kExample, "service", "us-east-1", "GET", "/", c.query, headers, "", TestSuiteTime());
+    EXPECT_EQ(HeaderOf(headers, "Authorization"),
+              "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+              "SignedHeaders=host;x-amz-date, Signature=" +
+                  c.signature)
+        << c.query;
+    EXPECT_EQ(HeaderOf(headers, "X-Amz-Date"), "20150830T123600Z");
+  }
+}
+
+TEST(SignV4, SessionTokenIsSigned) {
+  Credentials temporary = kExample;
+  temporary.session_token = "token123";
+  std::vector<std::pair<std::string, std::string>> headers = {{"Host", "example.amazonaws.com"}};
+  SignV4(temporary, "lambda", "eu-west-1", "GET", "/2018-10-31/layers", "", headers, "",
+         TestSuiteTime());
+  EXPECT_EQ(HeaderOf(headers, "X-Amz-Security-Token"), "token123");
+  EXPECT_NE(
+      HeaderOf(headers, "Authorization").find("SignedHeaders=host;x-amz-date;x-amz-security-token"),
+      std::string::npos);
+}
+
+class FakeEnvironment final : public Environment {
+ public:
+  std::map<std::string, std::string> variables;
+  std::map<std::string, std::string> files;
+  std::optional<std::string> Get(const std::string& name) const override {
+    auto found = variables.find(name);
+    if (found == variables.end()) return std::nullopt;
+    return found->second;
+  }
+  std::optional<std::string> ReadFile(const std::string& path) const override {
+    auto found = files.find(path);
+    if (found == files.end()) return std::nullopt;
+    return found->second;
+  }
+};
+
+TEST(Credentials, ChainOrderAsTheAwsCli) {
+  FakeEnvironment env;
+  env.variables["HOME"] = "/home/u";
+  env.files["/home/u/.aws/credentials"] =
+      "[default]\naws_access_key_id = DEFAULTKEY\naws_secret_access_key = defaultsecret\n"
+      "[dev]\naws_access_key_id=DEVKEY\naws_secret_access_key=devsecret\naws_session_token=tok\n";
+  env.files["/home/u/.aws/config"] =
+      "[default]\nregion = us-west-2\n[profile  dev]\nregion = eu-central-1\n"
+      "endpoint_url = http://127.0.0.1:4566\n";
+  auto resolved = Resolve({}, env);
+  ASSERT_TRUE(resolved.has_value()) << resolved.error();
+  EXPECT_EQ(resolved->credentials.access_key_id, "DEFAULTKEY");
+  EXPECT_EQ(resolved->region, "us-west-2");
+  EXPECT_EQ(EndpointFor(*resolved, "lambda", "us-west-2"),
+            "https://lambda.us-west-2.amazonaws.com");
+
+  env.variables["AWS_PROFILE"] = "dev";
+  resolved = Resolve({}, env);
+  ASSERT_TRUE(resolved.has_value()) << resolved.error();
+  EXPECT_EQ(resolved->credentials.access_key_id, "DEVKEY");
+  EXPECT_EQ(resolved->credentials.session_token, "tok");
+  EXPECT_EQ(resolved->region, "eu-central-1");
+  EXPECT_EQ(EndpointFor(*resolved, "dynamodb", "eu-central-1"), "http://127.0.0.1:4566");
+
+  // The environment's keys beat a profile from AWS_PROFILE; --profile beats the environment.
+  env.variables["AWS_ACCESS_KEY_ID"] = "ENVKEY";
+  env.variables["AWS_SECRET_ACCESS_KEY"] = "envsecret";
+  env.variables["AWS_REGION"] = "ap-south-1";
+  env.variables["AWS_ENDPOINT_URL_LAMBDA"] = "http://localhost:9999";
+  resolved = Resolve({}, env);
+  EXPECT_EQ(resolved->credentials.access_key_id, "ENVKEY");
+  EXPECT_EQ(resolved->region, "ap-south-1");
+  EXPECT_EQ(EndpointFor(*resolved, "lambda", "ap-south-1"), "http://localhost:9999");
+  resolved = Resolve({"default", "sa-east-1", "http://127.0.0.1:1"}, env);
+  EXPECT_EQ(resolved->credentials.access_key_id, "DEFAULTKEY");
+  EXPECT_EQ(resolved->region, "sa-east-1");
+  EXPECT_EQ(EndpointFor(*resolved, "lambda", "sa-east-1"), "http://127.0.0.1:1");
+
+  auto missing = Resolve({"nope", "", ""}, env);
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_NE(missing.error().find("'nope'"), std::string::npos);
+}
+
+TEST(Credentials, NothingConfiguredSaysHowToFixIt) {
+  FakeEnvironment env;
+  auto resolved = Resolve({}, env);
+  ASSERT_FALSE(resolved.has_value());
+  EXPECT_NE(resolved.error().find("AWS_ACCESS_KEY_ID"), std::string::npos);
+}
+
+TEST(Url, Parses) {
+  auto url = ParseUrl("http://127.0.0.1:4566");
+  ASSERT_TRUE(url.has_value());
+  EXPECT_EQ(url->host, "127.0.0.1");
+  EXPECT_EQ(url->port, "4566");
+  url = ParseUrl("https://lambda.us-east-1.amazonaws.com/");
+  ASSERT_TRUE(url.has_value());
+  EXPECT_EQ(url->port, "443");
+  EXPECT_EQ(url->base_path, "");
+  EXPECT_FALSE(ParseUrl("ftp://x").has_value());
+  EXPECT_FALSE(ParseUrl("localhost:4566").has_value());
+}
+
+}  // namespace
+}  // namespace lamina::client
