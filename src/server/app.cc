@@ -55,9 +55,10 @@ App::~App() {
 Expected<std::unique_ptr<App>, std::string> App::Create(const ServeOptions& options) {
   std::unique_ptr<App> app(new App(options));
   storage::EngineOptions storage_options = options.storage;
+  // Created with the database in one step. Services that may never store anything (layers,
+  // blob reference counts) create their keyspaces on first write instead.
   storage_options.keyspaces = {dynamodb::Catalog::kTablesKeyspace,
-                               dynamodb::Catalog::kItemsKeyspace, storage::BlobRefs::kKeyspace,
-                               lambda::layers::LayerStore::kKeyspace};
+                               dynamodb::Catalog::kItemsKeyspace};
   auto engine = storage::Engine::Open(storage_options);
   if (!engine) return Unexpected(engine.error().message());
   app->engine_ = std::move(*engine);

@@ -9,12 +9,16 @@
 
 namespace lamina::storage {
 
-BlobRefs::BlobRefs(Engine& engine, BlobStore& blobs)
-    : engine_(engine), blobs_(blobs), keyspace_(engine.GetKeyspace(kKeyspace)) {}
+BlobRefs::BlobRefs(Engine& engine, BlobStore& blobs) : engine_(engine), blobs_(blobs) {}
+
+Keyspace* BlobRefs::Counts(bool create) const {
+  return create ? engine_.GetKeyspace(kKeyspace) : engine_.FindKeyspace(kKeyspace);
+}
 
 uint64_t BlobRefs::Count(std::string_view id) const {
   std::string value;
-  if (keyspace_ == nullptr || !engine_.Get(keyspace_, id, &value).ok()) return 0;
+  Keyspace* counts = Counts(false);
+  if (counts == nullptr || !engine_.Get(counts, id, &value).ok()) return 0;
   uint64_t count = 0;
   std::from_chars(value.data(), value.data() + value.size(), count);
   return count;
@@ -31,7 +35,8 @@ std::vector<size_t> BlobRefs::StripesOf(const std::vector<std::string>& ids) con
 Expected<std::string, Status> BlobRefs::Store(std::string_view data) { return blobs_.Put(data); }
 
 Status BlobRefs::AddAndCommit(std::string_view id, std::string_view data, WriteBatch& batch) {
-  if (keyspace_ == nullptr) return Status::Internal("no blob_refs keyspace");
+  Keyspace* counts = Counts(true);
+  if (counts == nullptr) return Status::Internal("no blob_refs keyspace");
   std::string key(id);
   std::lock_guard lock(stripes_[StripesOf({key})[0]]);
   // A concurrent release may have removed an identical blob since it was stored.
@@ -39,12 +44,13 @@ Status BlobRefs::AddAndCommit(std::string_view id, std::string_view data, WriteB
     auto again = blobs_.Put(data);
     if (!again) return again.error();
   }
-  batch.Put(keyspace_, id, std::to_string(Count(id) + 1));
+  batch.Put(counts, id, std::to_string(Count(id) + 1));
   return engine_.Write(batch);
 }
 
 Status BlobRefs::ReleaseAndCommit(const std::vector<std::string>& ids, WriteBatch& batch) {
-  if (keyspace_ == nullptr) return Status::Internal("no blob_refs keyspace");
+  Keyspace* counts = Counts(true);
+  if (counts == nullptr) return Status::Internal("no blob_refs keyspace");
   std::vector<size_t> stripes = StripesOf(ids);
   std::vector<std::unique_lock<std::mutex>> locks;
   for (size_t stripe : stripes) locks.emplace_back(stripes_[stripe]);
@@ -54,10 +60,10 @@ Status BlobRefs::ReleaseAndCommit(const std::vector<std::string>& ids, WriteBatc
   for (const auto& [id, released] : releases) {
     uint64_t count = Count(id);
     if (count <= released) {
-      batch.Delete(keyspace_, id);
+      batch.Delete(counts, id);
       unreferenced.push_back(id);
     } else {
-      batch.Put(keyspace_, id, std::to_string(count - released));
+      batch.Put(counts, id, std::to_string(count - released));
     }
   }
   // The file goes only once the batch that drops its last reference is on disk: a power cut
@@ -74,6 +80,7 @@ Status BlobRefs::ReleaseAndCommit(const std::vector<std::string>& ids, WriteBatc
 }
 
 Status BlobRefs::CollectGarbage() {
+  // Without blobs there is nothing to collect (and no keyspace needs opening).
   for (const std::string& id : blobs_.List()) {
     std::lock_guard lock(stripes_[StripesOf({id})[0]]);
     if (Count(id) == 0)

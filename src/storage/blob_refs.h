@@ -49,9 +49,12 @@ class BlobRefs {
   static constexpr size_t kStripes = 64;
   std::vector<size_t> StripesOf(const std::vector<std::string>& ids) const;
 
+  // The counts' keyspace; created on the first write, so a lamina that never stores a blob
+  // does not pay for it at every start.
+  Keyspace* Counts(bool create) const;
+
   Engine& engine_;
   BlobStore& blobs_;
-  Keyspace* keyspace_;
   mutable std::array<std::mutex, kStripes> stripes_;
 };
 

@@ -196,6 +196,12 @@ Keyspace* Engine::GetKeyspace(std::string_view name) {
   return result;
 }
 
+Keyspace* Engine::FindKeyspace(std::string_view name) const {
+  std::lock_guard lock(impl_->keyspaces_mutex);
+  auto found = impl_->keyspaces.find(std::string(name));
+  return found == impl_->keyspaces.end() ? nullptr : found->second.get();
+}
+
 Status Engine::Get(Keyspace* keyspace, std::string_view key, std::string* value) const {
   return FromRocks(
       impl_->db->Get(rocksdb::ReadOptions(), keyspace->handle(), rocksdb::Slice(key), value));

@@ -89,6 +89,10 @@ class Engine {
   // The keyspace `name`, created on first use. Returns nullptr only if RocksDB cannot create
   // it (logged).
   Keyspace* GetKeyspace(std::string_view name);
+  // The keyspace `name` if it exists, else nullptr (nothing is created). Each keyspace costs
+  // about a millisecond at every start, so services that may never store anything create
+  // theirs on first write and read through this until then.
+  Keyspace* FindKeyspace(std::string_view name) const;
 
   // kNotFound when the key is absent.
   Status Get(Keyspace* keyspace, std::string_view key, std::string* value) const;

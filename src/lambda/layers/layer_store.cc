@@ -178,28 +178,37 @@ bool LayerVersion::Allows(const std::string& account, const std::string& action)
 }
 
 LayerStore::LayerStore(storage::Engine& engine, storage::BlobRefs& refs)
-    : engine_(engine), refs_(refs), keyspace_(engine.GetKeyspace(kKeyspace)) {
-  LoadSigningKey();
+    : engine_(engine), refs_(refs) {}
+
+storage::Keyspace* LayerStore::Space(bool create) const {
+  return create ? engine_.GetKeyspace(kKeyspace) : engine_.FindKeyspace(kKeyspace);
 }
 
-void LayerStore::LoadSigningKey() {
-  std::string stored;
-  if (keyspace_ != nullptr && engine_.Get(keyspace_, kSigningKeyKey, &stored).ok() &&
-      stored.size() == 64) {
-    signing_key_ = stored;
-    return;
-  }
-  signing_key_ = RandomHex(64);
-  if (keyspace_ != nullptr) engine_.Put(keyspace_, kSigningKeyKey, signing_key_).IgnoreError();
+const std::string& LayerStore::SigningKey() const {
+  std::call_once(signing_key_once_, [this] {
+    std::string stored;
+    storage::Keyspace* space = Space(false);
+    if (space != nullptr && engine_.Get(space, kSigningKeyKey, &stored).ok() &&
+        stored.size() == 64) {
+      signing_key_ = stored;
+      return;
+    }
+    signing_key_ = RandomHex(64);
+    if (storage::Keyspace* created = Space(true))
+      engine_.Put(created, kSigningKeyKey, signing_key_).IgnoreError();
+  });
+  return signing_key_;
 }
 
 void LayerStore::Reset() {
-  // The key stays the same (it is read without a lock): only its stored copy is rewritten.
-  if (keyspace_ != nullptr) engine_.Put(keyspace_, kSigningKeyKey, signing_key_).IgnoreError();
+  // The key stays the same (URLs already handed out stay valid); its stored copy is rewritten.
+  const std::string& key = SigningKey();
+  if (storage::Keyspace* space = Space(true)) engine_.Put(space, kSigningKeyKey, key).IgnoreError();
 }
 
 Expected<LayerVersion, AwsError> LayerStore::Publish(LayerVersion draft, std::string_view zip) {
-  if (keyspace_ == nullptr) return Unexpected(errors::Service("layer storage is unavailable"));
+  storage::Keyspace* space = Space(true);
+  if (space == nullptr) return Unexpected(errors::Service("layer storage is unavailable"));
   // Store the bytes before taking the lock: that is the slow part, and it is idempotent.
   auto blob = refs_.Store(zip);
   if (!blob) return Unexpected(errors::Service("cannot store the layer archive"));
@@ -207,14 +216,14 @@ Expected<LayerVersion, AwsError> LayerStore::Publish(LayerVersion draft, std::st
   std::lock_guard lock(write_mutex_);
   std::string counter;
   int64_t next = 1;
-  if (engine_.Get(keyspace_, CounterKey(draft.layer), &counter).ok())
+  if (engine_.Get(space, CounterKey(draft.layer), &counter).ok())
     std::from_chars(counter.data(), counter.data() + counter.size(), next);
   draft.version = next;
   draft.blob_id = *blob;
   draft.code_size = zip.size();
   storage::WriteBatch batch;
-  batch.Put(keyspace_, CounterKey(draft.layer), std::to_string(next + 1));
-  batch.Put(keyspace_, VersionKey(draft.layer, next), Serialize(draft));
+  batch.Put(space, CounterKey(draft.layer), std::to_string(next + 1));
+  batch.Put(space, VersionKey(draft.layer, next), Serialize(draft));
   if (Status status = refs_.AddAndCommit(*blob, zip, batch); !status.ok())
     return Unexpected(errors::Service("cannot store the layer version: " + status.message()));
   return draft;
@@ -222,16 +231,18 @@ Expected<LayerVersion, AwsError> LayerStore::Publish(LayerVersion draft, std::st
 
 std::optional<LayerVersion> LayerStore::Get(const LayerId& layer, int64_t version) const {
   std::string text;
-  if (keyspace_ == nullptr || !engine_.Get(keyspace_, VersionKey(layer, version), &text).ok())
+  storage::Keyspace* space = Space(false);
+  if (space == nullptr || !engine_.Get(space, VersionKey(layer, version), &text).ok())
     return std::nullopt;
   return Deserialize(layer, version, text);
 }
 
 std::vector<LayerVersion> LayerStore::Versions(const LayerId& layer) const {
   std::vector<LayerVersion> versions;
-  if (keyspace_ == nullptr) return versions;
+  storage::Keyspace* space = Space(false);
+  if (space == nullptr) return versions;
   std::string prefix = VersionPrefix(layer);
-  auto iterator = engine_.NewIterator(keyspace_, PrefixEnd(prefix));
+  auto iterator = engine_.NewIterator(space, PrefixEnd(prefix));
   for (iterator->Seek(prefix); iterator->Valid(); iterator->Next()) {
     auto parsed = ParseVersionKey(iterator->key());
     if (!parsed) continue;
@@ -244,9 +255,10 @@ std::vector<LayerVersion> LayerStore::Versions(const LayerId& layer) const {
 std::vector<LayerVersion> LayerStore::AllVersions(const std::string& account,
                                                   const std::string& region) const {
   std::vector<LayerVersion> versions;
-  if (keyspace_ == nullptr) return versions;
+  storage::Keyspace* space = Space(false);
+  if (space == nullptr) return versions;
   std::string prefix = LayerPrefix('v', account, region);
-  auto iterator = engine_.NewIterator(keyspace_, PrefixEnd(prefix));
+  auto iterator = engine_.NewIterator(space, PrefixEnd(prefix));
   for (iterator->Seek(prefix); iterator->Valid(); iterator->Next()) {
     auto parsed = ParseVersionKey(iterator->key());
     if (!parsed) continue;
@@ -261,7 +273,7 @@ Expected<void, AwsError> LayerStore::Delete(const LayerId& layer, int64_t versio
   auto found = Get(layer, version);
   if (!found) return {};
   storage::WriteBatch batch;
-  batch.Delete(keyspace_, VersionKey(layer, version));
+  batch.Delete(Space(true), VersionKey(layer, version));
   if (Status status = refs_.ReleaseAndCommit({found->blob_id}, batch); !status.ok())
     return Unexpected(errors::Service("cannot delete the layer version: " + status.message()));
   return {};
@@ -274,7 +286,7 @@ Expected<LayerVersion, AwsError> LayerStore::Modify(
   auto found = Get(layer, version);
   if (!found) return Unexpected(errors::LayerVersionNotFound(layer.VersionArn(version)));
   if (auto changed = change(*found); !changed) return Unexpected(changed.error());
-  if (Status status = engine_.Put(keyspace_, VersionKey(layer, version), Serialize(*found));
+  if (Status status = engine_.Put(Space(true), VersionKey(layer, version), Serialize(*found));
       !status.ok())
     return Unexpected(errors::Service("cannot store the layer policy: " + status.message()));
   return *found;

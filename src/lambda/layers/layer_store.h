@@ -96,20 +96,22 @@ class LayerStore {
       const LayerId& layer, int64_t version,
       const std::function<Expected<void, AwsError>(LayerVersion&)>& change);
 
-  // The secret that signs code download URLs; created once, persisted, never changed while
-  // the store lives (so reading it needs no lock).
-  const std::string& SigningKey() const { return signing_key_; }
+  // The secret that signs code download URLs: read from storage, or created and stored, on
+  // first use; never changed afterwards.
+  const std::string& SigningKey() const;
   // Call after the engine was reset.
   void Reset();
 
  private:
-  void LoadSigningKey();
+  // The keyspace, created on the first write (a lamina without layers does not pay for it at
+  // every start); reads find none until then.
+  storage::Keyspace* Space(bool create) const;
 
   storage::Engine& engine_;
   storage::BlobRefs& refs_;
-  storage::Keyspace* keyspace_;
   std::mutex write_mutex_;
-  std::string signing_key_;
+  mutable std::once_flag signing_key_once_;
+  mutable std::string signing_key_;
 };
 
 }  // namespace lamina::lambda::layers
