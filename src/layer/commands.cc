@@ -9,9 +9,12 @@
 #include <set>
 #include <thread>
 
+#include "client/credentials.h"
+#include "common/strings.h"
 #include "layer/builder.h"
 #include "layer/optimize.h"
 #include "layer/package.h"
+#include "layer/publish.h"
 #include "layer/tree.h"
 #include "layer/validate.h"
 #include "layer/workspace.h"
@@ -37,7 +40,9 @@ constexpr char kUsage[] =
     "  validate   check sizes against Lambda's limits and the budget, imports, conflicts\n"
     "  report     sizes, top packages and optimize savings (--format text|json|markdown)\n"
     "  package    write a deterministic zip per layer, with its MD5 and CodeSha256\n"
-    "  clean      remove build/ and dist/ of layers\n\n"
+    "  clean      remove build/ and dist/ of layers\n"
+    "  init-store create the DynamoDB metadata table unless it exists\n"
+    "  publish    publish a layer to regions, optionally public, and record each version\n\n"
     "Options:\n"
     "  --workspace DIR   the workspace root, holding layers/ (default: .)\n"
     "  --json            machine-readable output\n"
@@ -48,6 +53,17 @@ constexpr char kUsage[] =
     "                    conflicts across all of them)\n"
     "  --format F        report: text (default), json or markdown\n"
     "  --level N         package: deflate level 0-9 (default 6)\n"
+    "  --regions R,R     publish: regions (default: the client's region)\n"
+    "  --public          publish: grant lambda:GetLayerVersion to every account\n"
+    "  --distribution D  publish: the record's distribution (pk); default: default\n"
+    "  --collector-version V  publish: recorded as collector_version_input (v0.119.0)\n"
+    "  --table T         init-store, publish: the metadata table\n"
+    "                    (default: custom-collector-extension-layers)\n"
+    "  --table-region R  where the table is (default: the client's region)\n"
+    "  --layer-name N    publish: the published layer's name (default: the layer's)\n"
+    "  --region-endpoint R=URL  publish: send region R's Lambda calls to URL\n"
+    "  --profile P, --region R, --endpoint-url URL  AWS credentials, region, endpoint\n"
+    "                    (else the AWS CLI's environment variables and ~/.aws files)\n"
     "  --jobs N          build and package: parallelism (default: one per core)\n";
 
 struct Options {
@@ -59,6 +75,8 @@ struct Options {
   bool dry_run = false;
   bool timing = false;
   bool together = false;
+  client::ClientFlags client;
+  PublishOptions publish;
   std::string format = "text";
   int level = 6;
   unsigned jobs = 0;
@@ -525,6 +543,86 @@ int ReportVerb(const std::vector<const Layer*>& layers, const Options& options, 
   return ok ? 0 : 1;
 }
 
+int InitStoreVerb(const Options& options, std::ostream& out, std::ostream& err) {
+  auto resolved = client::Resolve(options.client, client::ProcessEnvironment());
+  if (!resolved) {
+    err << "lamina layer init-store: " << resolved.error() << "\n";
+    return 1;
+  }
+  std::string region =
+      options.publish.table_region.empty() ? resolved->region : options.publish.table_region;
+  if (region.empty()) {
+    err << "lamina layer init-store: no region: give --region or set AWS_REGION\n";
+    return 1;
+  }
+  client::AwsClient aws(*resolved);
+  auto result = InitStore(aws, options.publish.table, region);
+  if (!result) {
+    err << "lamina layer init-store: " << result.error() << "\n";
+    return 1;
+  }
+  if (options.json)
+    out << json::serialize(json::object{
+               {"table", options.publish.table}, {"region", region}, {"result", *result}})
+        << "\n";
+  else
+    out << "table " << options.publish.table << " in " << region << ": " << *result << "\n";
+  return 0;
+}
+
+int PublishVerb(const std::vector<const Layer*>& layers, const Options& options, std::ostream& out,
+                std::ostream& err) {
+  if (layers.size() != 1) {
+    err << "lamina layer publish: name one layer (lamina layer publish NAME --regions …)\n";
+    return 2;
+  }
+  auto resolved = client::Resolve(options.client, client::ProcessEnvironment());
+  if (!resolved) {
+    err << "lamina layer publish: " << resolved.error() << "\n";
+    return 1;
+  }
+  if (options.publish.regions.empty() && resolved->region.empty()) {
+    err << "lamina layer publish: no region: give --regions, --region or set AWS_REGION\n";
+    return 1;
+  }
+  PublishOptions publish = options.publish;
+  publish.force = options.force;
+  auto published = Publish(*resolved, *layers[0], publish);
+  if (!published) {
+    err << "✗ " << layers[0]->name << ": " << published.error() << "\n";
+    return 1;
+  }
+  json::array regions;
+  std::vector<std::vector<std::string>> rows;
+  for (const RegionOutcome& region : published->regions) {
+    regions.push_back(json::object{{"region", region.region},
+                                   {"result", region.result},
+                                   {"layer_version_arn", region.layer_version_arn},
+                                   {"recorded", region.recorded},
+                                   {"error", region.error}});
+    std::string status = region.result == "failed" ? "✗ " + region.error
+                         : region.result == "published" && !region.recorded
+                             ? "✗ published, not recorded: " + region.error
+                         : region.result == "unchanged" ? "unchanged (same CodeSha256)"
+                                                        : "✓ published and recorded";
+    rows.push_back(
+        {region.region, region.layer_version_arn.empty() ? "-" : region.layer_version_arn, status});
+  }
+  if (options.json) {
+    out << json::serialize(json::object{{"layer", layers[0]->name},
+                                        {"md5", published->md5_hex},
+                                        {"code_sha256", published->code_sha256},
+                                        {"zip_bytes", published->zip_bytes},
+                                        {"regions", std::move(regions)}})
+        << "\n";
+  } else {
+    out << layers[0]->name << ": " << Megabytes(published->zip_bytes) << " MB zip, md5 "
+        << published->md5_hex << ", CodeSha256 " << published->code_sha256 << "\n\n";
+    PrintTable(out, {"Region", "Layer version", "Status"}, rows);
+  }
+  return published->ok() ? 0 : 1;
+}
+
 // Removes only what lamina made: build/ when it carries a build record, and the package files
 // in dist/ (the folder too when that empties it). Anything else a user keeps there stays.
 int Clean(const std::vector<const Layer*>& layers, const Options& options, std::ostream& out,
@@ -601,6 +699,41 @@ int RunLayerCommand(const std::vector<std::string>& args, std::ostream& out, std
       options.timing = true;
     } else if (arg == "--together") {
       options.together = true;
+    } else if (arg == "--public") {
+      options.publish.is_public = true;
+    } else if (arg == "--regions" || arg == "--distribution" || arg == "--collector-version" ||
+               arg == "--table" || arg == "--table-region" || arg == "--layer-name" ||
+               arg == "--region-endpoint" || arg == "--profile" || arg == "--region" ||
+               arg == "--endpoint-url") {
+      const std::string* text = value(arg.c_str());
+      if (!text) return 2;
+      if (arg == "--regions") {
+        for (std::string_view region : Split(*text, ','))
+          if (!Trim(region).empty()) options.publish.regions.emplace_back(Trim(region));
+      } else if (arg == "--distribution") {
+        options.publish.distribution = *text;
+      } else if (arg == "--collector-version") {
+        options.publish.collector_version = *text;
+      } else if (arg == "--table") {
+        options.publish.table = *text;
+      } else if (arg == "--table-region") {
+        options.publish.table_region = *text;
+      } else if (arg == "--layer-name") {
+        options.publish.layer_name = *text;
+      } else if (arg == "--region-endpoint") {
+        size_t equals = text->find('=');
+        if (equals == std::string::npos) {
+          err << "lamina layer: --region-endpoint takes REGION=URL\n";
+          return 2;
+        }
+        options.publish.region_endpoints[text->substr(0, equals)] = text->substr(equals + 1);
+      } else if (arg == "--profile") {
+        options.client.profile = *text;
+      } else if (arg == "--region") {
+        options.client.region = *text;
+      } else {
+        options.client.endpoint_url = *text;
+      }
     } else if (arg == "--format") {
       const std::string* format = value("--format");
       if (!format) return 2;
@@ -631,13 +764,15 @@ int RunLayerCommand(const std::vector<std::string>& args, std::ostream& out, std
       options.names.push_back(arg);
     }
   }
-  static const std::set<std::string> kVerbs = {"status", "build",   "optimize", "validate",
-                                               "report", "package", "clean"};
+  static const std::set<std::string> kVerbs = {"status",   "build",      "optimize",
+                                               "validate", "report",     "package",
+                                               "clean",    "init-store", "publish"};
   if (options.verb.empty() || !kVerbs.count(options.verb)) {
     if (!options.verb.empty()) err << "lamina layer: unknown verb '" << options.verb << "'\n";
     err << kUsage;
     return 2;
   }
+  if (options.verb == "init-store") return InitStoreVerb(options, out, err);
   auto workspace = Workspace::Open(options.workspace);
   if (!workspace) {
     err << "lamina layer " << options.verb << ": " << workspace.error() << "\n";
@@ -651,6 +786,7 @@ int RunLayerCommand(const std::vector<std::string>& args, std::ostream& out, std
   if (options.verb == "status") return Status(*workspace, *selected, options, out);
   if (options.verb == "build") return BuildVerb(*workspace, *selected, options, out, err);
   if (options.verb == "optimize") return OptimizeVerb(*selected, options, out, err);
+  if (options.verb == "publish") return PublishVerb(*selected, options, out, err);
   if (options.verb == "validate") return ValidateVerb(*workspace, *selected, options, out, err);
   if (options.verb == "report") return ReportVerb(*selected, options, out, err);
   if (options.verb == "package") return PackageVerb(*selected, options, out, err);

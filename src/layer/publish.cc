@@ -1,0 +1,236 @@
+#include "layer/publish.h"
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "common/clock.h"
+#include "common/hashing.h"
+#include "layer/package.h"
+
+namespace lamina::layer {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr const char* kDynamoTarget = "DynamoDB_20120810.";
+// How long init-store waits for a new table to become ACTIVE.
+constexpr std::chrono::seconds kTableWait{120};
+
+std::string NowIso8601() {
+  std::string text = FormatIso8601(std::chrono::system_clock::now());
+  return text.substr(0, 19) + "Z";  // 2024-03-31T10:00:00Z, as seed 000 writes it
+}
+
+// seed 000 names architectures amd64 / arm64.
+std::string SeedArchitecture(const Layer& layer) {
+  if (layer.manifest.architectures.empty()) return "amd64";
+  return layer.manifest.architectures[0] == "arm64" ? "arm64" : "amd64";
+}
+
+// v0.119.0 → 0_119_0
+std::string VersionString(const std::string& collector_version) {
+  std::string text = collector_version;
+  if (!text.empty() && (text[0] == 'v' || text[0] == 'V')) text.erase(0, 1);
+  for (char& c : text)
+    if (c == '.') c = '_';
+  return text;
+}
+
+json::object S(const std::string& value) { return json::object{{"S", value}}; }
+
+std::string BuildTimestamp(const Layer& layer) {
+  std::error_code error;
+  auto written = std::filesystem::last_write_time(layer.StampPath(), error);
+  if (error) return NowIso8601();
+  auto system = std::chrono::time_point_cast<std::chrono::system_clock::duration>(
+      written - std::filesystem::file_time_type::clock::now() + std::chrono::system_clock::now());
+  return FormatIso8601(system).substr(0, 19) + "Z";
+}
+
+RegionOutcome PublishRegion(client::AwsClient& client, const std::string& region,
+                            const std::string& name, const Layer& layer,
+                            const PublishOptions& options, const std::string& zip_base64,
+                            const std::string& code_sha256) {
+  RegionOutcome outcome;
+  outcome.region = region;
+  auto fail = [&](const client::AwsCallError& error, const char* step) {
+    outcome.result = "failed";
+    outcome.error = std::string(step) + ": " + error.Describe();
+    return outcome;
+  };
+  // Unchanged content: the newest version already holds it.
+  if (!options.force) {
+    auto newest =
+        client.RestJson("lambda", region, "GET", "/2018-10-31/layers/" + name + "/versions",
+                        {{"MaxItems", "1"}}, {});
+    if (!newest) return fail(newest.error(), "ListLayerVersions");
+    const json::array* versions = newest->as_object().if_contains("LayerVersions")
+                                      ? &newest->as_object().at("LayerVersions").as_array()
+                                      : nullptr;
+    if (versions != nullptr && !versions->empty()) {
+      std::string arn(versions->at(0).as_object().at("LayerVersionArn").as_string());
+      auto details = client.RestJson("lambda", region, "GET", "/2018-10-31/layers",
+                                     {{"find", "LayerVersion"}, {"Arn", arn}}, {});
+      if (!details) return fail(details.error(), "GetLayerVersionByArn");
+      const json::value* content = details->as_object().if_contains("Content");
+      if (content != nullptr && content->is_object() &&
+          content->as_object().contains("CodeSha256") &&
+          content->as_object().at("CodeSha256").as_string() == code_sha256) {
+        outcome.result = "unchanged";
+        outcome.layer_version_arn = arn;
+        return outcome;
+      }
+    }
+  }
+  json::object input{{"Content", json::object{{"ZipFile", zip_base64}}}};
+  json::array runtimes, architectures;
+  for (const auto& runtime : layer.manifest.runtimes) runtimes.emplace_back(runtime);
+  for (const auto& architecture : layer.manifest.architectures)
+    architectures.emplace_back(architecture);
+  if (!runtimes.empty()) input["CompatibleRuntimes"] = runtimes;
+  if (!architectures.empty()) input["CompatibleArchitectures"] = architectures;
+  auto published = client.RestJson("lambda", region, "POST",
+                                   "/2018-10-31/layers/" + name + "/versions", {}, input);
+  if (!published) return fail(published.error(), "PublishLayerVersion");
+  outcome.layer_version_arn = std::string(published->as_object().at("LayerVersionArn").as_string());
+  std::string version = std::to_string(published->as_object().at("Version").to_number<int64_t>());
+  if (options.is_public) {
+    auto shared =
+        client.RestJson("lambda", region, "POST",
+                        "/2018-10-31/layers/" + name + "/versions/" + version + "/policy", {},
+                        json::object{{"StatementId", "public-access"},
+                                     {"Action", "lambda:GetLayerVersion"},
+                                     {"Principal", "*"}});
+    if (!shared) return fail(shared.error(), "AddLayerVersionPermission");
+  }
+  outcome.result = "published";
+  return outcome;
+}
+
+}  // namespace
+
+bool PublishOutcome::ok() const {
+  for (const auto& region : regions)
+    if (region.result == "failed" || (region.result == "published" && !region.recorded))
+      return false;
+  return true;
+}
+
+Expected<std::string, std::string> InitStore(client::AwsClient& client, const std::string& table,
+                                             const std::string& region) {
+  auto described = client.Json("dynamodb", region, std::string(kDynamoTarget) + "DescribeTable",
+                               json::object{{"TableName", table}});
+  std::string result = "exists";
+  if (!described) {
+    if (described.error().code != "ResourceNotFoundException")
+      return Unexpected("DescribeTable " + table + ": " + described.error().Describe());
+    json::object create{
+        {"TableName", table},
+        {"BillingMode", "PAY_PER_REQUEST"},
+        {"AttributeDefinitions",
+         json::array{json::object{{"AttributeName", "pk"}, {"AttributeType", "S"}},
+                     json::object{{"AttributeName", "sk"}, {"AttributeType", "S"}}}},
+        {"KeySchema", json::array{json::object{{"AttributeName", "pk"}, {"KeyType", "HASH"}},
+                                  json::object{{"AttributeName", "sk"}, {"KeyType", "RANGE"}}}}};
+    auto created =
+        client.Json("dynamodb", region, std::string(kDynamoTarget) + "CreateTable", create);
+    if (!created && created.error().code != "ResourceInUseException")
+      return Unexpected("CreateTable " + table + ": " + created.error().Describe());
+    result = "created";
+  }
+  auto deadline = std::chrono::steady_clock::now() + kTableWait;
+  while (true) {
+    auto status = client.Json("dynamodb", region, std::string(kDynamoTarget) + "DescribeTable",
+                              json::object{{"TableName", table}});
+    if (status) {
+      const json::value* state =
+          status->as_object().at("Table").as_object().if_contains("TableStatus");
+      if (state != nullptr && state->is_string() && state->as_string() == "ACTIVE") return result;
+    }
+    if (std::chrono::steady_clock::now() > deadline)
+      return Unexpected("table " + table + " did not become ACTIVE within 120 s");
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
+Expected<PublishOutcome, std::string> Publish(const client::ResolvedClient& resolved,
+                                              const Layer& layer, const PublishOptions& options) {
+  std::error_code error;
+  if (!std::filesystem::is_directory(layer.BuildDir(), error))
+    return Unexpected("not built; run `lamina layer build " + layer.name + "` first");
+  PackageOptions package_options;
+  package_options.include = layer.manifest.include;
+  package_options.exclude = layer.manifest.exclude;
+  auto packaged = PackageTree(layer.BuildDir(), package_options);
+  if (!packaged) return Unexpected(packaged.error());
+  std::filesystem::create_directories(layer.DistDir(), error);
+  std::ofstream(layer.ZipPath(), std::ios::binary | std::ios::trunc) << packaged->archive;
+  std::ofstream(layer.ZipPath().string() + ".md5", std::ios::trunc) << packaged->md5_hex << "\n";
+  std::ofstream(layer.ZipPath().string() + ".sha256", std::ios::trunc)
+      << packaged->sha256_base64 << "\n";
+
+  PublishOutcome outcome;
+  outcome.md5_hex = packaged->md5_hex;
+  outcome.code_sha256 = packaged->sha256_base64;
+  outcome.zip_bytes = packaged->archive.size();
+  std::vector<std::string> regions = options.regions;
+  if (regions.empty()) regions.push_back(resolved.region);
+  std::string table_region = options.table_region.empty() ? resolved.region : options.table_region;
+  std::string name = options.layer_name.empty() ? layer.name : options.layer_name;
+  std::string zip_base64 = Base64Encode(packaged->archive);
+  std::string build_timestamp = BuildTimestamp(layer);
+
+  outcome.regions.resize(regions.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < regions.size(); ++i) {
+    threads.emplace_back([&, i] {
+      client::ResolvedClient per_region = resolved;
+      auto endpoint = options.region_endpoints.find(regions[i]);
+      if (endpoint != options.region_endpoints.end()) {
+        per_region.endpoint_url = endpoint->second;
+        per_region.service_endpoints.clear();
+      }
+      client::AwsClient lambda(per_region);
+      RegionOutcome result = PublishRegion(lambda, regions[i], name, layer, options, zip_base64,
+                                           packaged->sha256_base64);
+      // The record only after the version exists (and is public when asked): seed 000 §5.1.
+      if (result.result == "published") {
+        client::AwsClient store(resolved);
+        json::object item{{"pk", S(options.distribution)},
+                          {"sk", S(result.layer_version_arn)},
+                          {"layer_arn", S(result.layer_version_arn)},
+                          {"region", S(regions[i])},
+                          {"base_name", S(layer.name)},
+                          {"architecture", S(SeedArchitecture(layer))},
+                          {"distribution", S(options.distribution)},
+                          {"layer_version_str", S(VersionString(options.collector_version))},
+                          {"collector_version_input", S(options.collector_version)},
+                          {"md5_hash", S(packaged->md5_hex)},
+                          {"publish_timestamp", S(NowIso8601())},
+                          {"build_timestamp", S(build_timestamp)}};
+        if (!layer.manifest.runtimes.empty()) {
+          json::array set;
+          for (const auto& runtime : layer.manifest.runtimes) set.emplace_back(runtime);
+          item["compatible_runtimes"] = json::object{{"SS", std::move(set)}};
+        }
+        auto put =
+            store.Json("dynamodb", table_region, std::string(kDynamoTarget) + "PutItem",
+                       json::object{{"TableName", options.table}, {"Item", std::move(item)}});
+        if (put) {
+          result.recorded = true;
+        } else {
+          result.error = "PutItem into " + options.table + ": " + put.error().Describe();
+        }
+      }
+      outcome.regions[i] = std::move(result);
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  return outcome;
+}
+
+}  // namespace lamina::layer
