@@ -70,7 +70,24 @@ const Environment& ProcessEnvironment() {
   return environment;
 }
 
-Expected<ResolvedClient, std::string> Resolve(const ClientFlags& flags, const Environment& env) {
+Expected<ResolvedClient, std::string> Resolve(const ClientFlags& flags,
+                                              const Environment& raw_env) {
+  // A variable set to "" counts as unset, as in the AWS CLI.
+  class NonEmpty final : public Environment {
+   public:
+    explicit NonEmpty(const Environment& env) : env_(env) {}
+    std::optional<std::string> Get(const std::string& name) const override {
+      auto value = env_.Get(name);
+      if (value && value->empty()) return std::nullopt;
+      return value;
+    }
+    std::optional<std::string> ReadFile(const std::string& path) const override {
+      return env_.ReadFile(path);
+    }
+
+   private:
+    const Environment& env_;
+  } env(raw_env);
   ResolvedClient client;
   client.profile =
       !flags.profile.empty() ? flags.profile : env.Get("AWS_PROFILE").value_or("default");
