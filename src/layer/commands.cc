@@ -52,6 +52,10 @@ constexpr char kUsage[] =
     "  --together        validate: the named layers are one function's layers (limits and\n"
     "                    conflicts across all of them)\n"
     "  --format F        report: text (default), json or markdown\n"
+    "  --store           report: the published versions from the metadata table, as\n"
+    "                    LAYERS.md (markdown, the default here) or json\n"
+    "  --distributions D,D  report --store: these distributions (default: all found)\n"
+    "  --output FILE     report --store: write there instead of standard output\n"
     "  --level N         package: deflate level 0-9 (default 6)\n"
     "  --regions R,R     publish: regions (default: the client's region)\n"
     "  --public          publish: grant lambda:GetLayerVersion to every account\n"
@@ -75,6 +79,9 @@ struct Options {
   bool dry_run = false;
   bool timing = false;
   bool together = false;
+  bool store = false;
+  std::vector<std::string> distributions;
+  std::string output;
   client::ClientFlags client;
   PublishOptions publish;
   std::string format = "text";
@@ -570,6 +577,63 @@ int InitStoreVerb(const Options& options, std::ostream& out, std::ostream& err) 
   return 0;
 }
 
+int StoreReportVerb(const Options& options, std::ostream& out, std::ostream& err) {
+  auto resolved = client::Resolve(options.client, client::ProcessEnvironment());
+  if (!resolved) {
+    err << "lamina layer report: " << resolved.error() << "\n";
+    return 1;
+  }
+  std::string region =
+      options.publish.table_region.empty() ? resolved->region : options.publish.table_region;
+  // A missing table or denied access is one clear error, not a run of retries.
+  client::RetryPolicy retry;
+  retry.max_attempts = 2;
+  client::AwsClient aws(*resolved, retry);
+  StoreReportOptions store;
+  store.distributions = options.distributions;
+  store.table = options.publish.table;
+  auto groups = ReadStore(aws, region, store);
+  if (!groups) {
+    err << "lamina layer report: " << groups.error() << "\n";
+    return 1;
+  }
+  std::string text;
+  if (options.json || options.format == "json") {
+    json::object document;
+    for (const auto& [group, versions] : *groups) {
+      json::array list;
+      for (const PublishedVersion& version : versions)
+        list.push_back(json::object{{"region", version.region},
+                                    {"version", version.version},
+                                    {"layer_arn", version.layer_arn},
+                                    {"collector_version", version.collector_version},
+                                    {"md5", version.md5},
+                                    {"published", version.publish_timestamp}});
+      document[group] = std::move(list);
+    }
+    text = json::serialize(json::object{{"schema_version", 1}, {"groups", std::move(document)}}) +
+           "\n";
+  } else {
+    text = LayersMarkdown(*groups);
+  }
+  if (options.output.empty()) {
+    out << text;
+    return 0;
+  }
+  std::ofstream file(options.output, std::ios::binary | std::ios::trunc);
+  file << text;
+  file.close();
+  if (!file) {
+    err << "lamina layer report: cannot write " << options.output << "\n";
+    return 1;
+  }
+  size_t count = 0;
+  for (const auto& [group, versions] : *groups) count += versions.size();
+  err << "wrote " << options.output << ": " << groups->size() << " section(s), " << count
+      << " version(s)\n";
+  return 0;
+}
+
 int PublishVerb(const std::vector<const Layer*>& layers, const Options& options, std::ostream& out,
                 std::ostream& err) {
   if (layers.size() != 1) {
@@ -701,6 +765,17 @@ int RunLayerCommand(const std::vector<std::string>& args, std::ostream& out, std
       options.together = true;
     } else if (arg == "--public") {
       options.publish.is_public = true;
+    } else if (arg == "--store") {
+      options.store = true;
+    } else if (arg == "--distributions" || arg == "--output") {
+      const std::string* text = value(arg.c_str());
+      if (!text) return 2;
+      if (arg == "--output") {
+        options.output = *text;
+      } else {
+        for (std::string_view name : Split(*text, ','))
+          if (!Trim(name).empty()) options.distributions.emplace_back(Trim(name));
+      }
     } else if (arg == "--regions" || arg == "--distribution" || arg == "--collector-version" ||
                arg == "--table" || arg == "--table-region" || arg == "--layer-name" ||
                arg == "--region-endpoint" || arg == "--profile" || arg == "--region" ||
@@ -773,6 +848,7 @@ int RunLayerCommand(const std::vector<std::string>& args, std::ostream& out, std
     return 2;
   }
   if (options.verb == "init-store") return InitStoreVerb(options, out, err);
+  if (options.verb == "report" && options.store) return StoreReportVerb(options, out, err);
   auto workspace = Workspace::Open(options.workspace);
   if (!workspace) {
     err << "lamina layer " << options.verb << ": " << workspace.error() << "\n";

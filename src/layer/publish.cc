@@ -1,10 +1,14 @@
 #include "layer/publish.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <mutex>
+#include <set>
 #include <thread>
+#include <tuple>
 
 #include "common/clock.h"
 #include "common/hashing.h"
@@ -231,6 +235,116 @@ Expected<PublishOutcome, std::string> Publish(const client::ResolvedClient& reso
   }
   for (auto& thread : threads) thread.join();
   return outcome;
+}
+
+}  // namespace lamina::layer
+
+namespace lamina::layer {
+
+namespace {
+
+std::string AttributeString(const json::object& item, std::string_view name) {
+  const json::value* value = item.if_contains(name);
+  if (value == nullptr || !value->is_object()) return "";
+  const json::value* text = value->as_object().if_contains("S");
+  return text != nullptr && text->is_string() ? std::string(text->as_string()) : "";
+}
+
+// Calls `page` with ExclusiveStartKey until no LastEvaluatedKey is left.
+Expected<void, std::string> EachPage(client::AwsClient& client, const std::string& region,
+                                     const std::string& operation, json::object request,
+                                     const std::function<void(const json::array&)>& items) {
+  while (true) {
+    auto reply = client.Json("dynamodb", region, std::string(kDynamoTarget) + operation, request);
+    if (!reply) {
+      const auto& error = reply.error();
+      if (error.code == "ResourceNotFoundException")
+        return Unexpected("the metadata table " + std::string(request.at("TableName").as_string()) +
+                          " does not exist in " + region + " (create it with `lamina layer " +
+                          "init-store`)");
+      return Unexpected(operation + ": " + error.Describe());
+    }
+    const json::object& body = reply->as_object();
+    if (const json::value* found = body.if_contains("Items"); found && found->is_array())
+      items(found->as_array());
+    const json::value* last = body.if_contains("LastEvaluatedKey");
+    if (last == nullptr || !last->is_object()) return {};
+    request["ExclusiveStartKey"] = *last;
+  }
+}
+
+}  // namespace
+
+Expected<std::map<std::string, std::vector<PublishedVersion>>, std::string> ReadStore(
+    client::AwsClient& client, const std::string& region, const StoreReportOptions& options) {
+  std::vector<std::string> distributions = options.distributions;
+  if (distributions.empty()) {
+    std::set<std::string> found;
+    auto scanned =
+        EachPage(client, region, "Scan",
+                 json::object{{"TableName", options.table}, {"ProjectionExpression", "pk"}},
+                 [&](const json::array& items) {
+                   for (const auto& item : items)
+                     found.insert(AttributeString(item.as_object(), "pk"));
+                 });
+    if (!scanned) return Unexpected(scanned.error());
+    distributions.assign(found.begin(), found.end());
+  }
+  std::map<std::string, std::vector<PublishedVersion>> groups;
+  for (const std::string& distribution : distributions) {
+    json::object query{
+        {"TableName", options.table},
+        {"KeyConditionExpression", "pk = :d"},
+        {"ExpressionAttributeValues", json::object{{":d", json::object{{"S", distribution}}}}}};
+    auto queried = EachPage(client, region, "Query", query, [&](const json::array& items) {
+      for (const auto& value : items) {
+        const json::object& item = value.as_object();
+        PublishedVersion version;
+        version.distribution = AttributeString(item, "distribution");
+        if (version.distribution.empty()) version.distribution = distribution;
+        version.architecture = AttributeString(item, "architecture");
+        version.region = AttributeString(item, "region");
+        version.layer_arn = AttributeString(item, "layer_arn");
+        if (version.layer_arn.empty()) version.layer_arn = AttributeString(item, "sk");
+        version.collector_version = AttributeString(item, "collector_version_input");
+        version.md5 = AttributeString(item, "md5_hash");
+        version.publish_timestamp = AttributeString(item, "publish_timestamp");
+        size_t colon = version.layer_arn.rfind(':');
+        if (colon != std::string::npos) {
+          try {
+            version.version = std::stoll(version.layer_arn.substr(colon + 1));
+          } catch (...) {
+            version.version = 0;
+          }
+        }
+        groups[version.distribution + ":" + version.architecture].push_back(std::move(version));
+      }
+    });
+    if (!queried) return Unexpected(queried.error());
+  }
+  for (auto& [group, versions] : groups)
+    std::sort(versions.begin(), versions.end(), [](const auto& a, const auto& b) {
+      return std::tie(b.publish_timestamp, b.version, a.region, a.layer_arn) <
+             std::tie(a.publish_timestamp, a.version, b.region, b.layer_arn);
+    });
+  return groups;
+}
+
+std::string LayersMarkdown(const std::map<std::string, std::vector<PublishedVersion>>& groups) {
+  std::string out =
+      "# Lambda layers\n\nGenerated by `lamina layer report --store` from the "
+      "metadata table.\n";
+  for (const auto& [group, versions] : groups) {
+    size_t colon = group.find(':');
+    out += "\n## " + group.substr(0, colon) + " (" + group.substr(colon + 1) + ")\n\n";
+    out += "| Region | Version | ARN | Collector version | MD5 | Published |\n";
+    out += "| --- | ---: | --- | --- | --- | --- |\n";
+    for (const PublishedVersion& version : versions)
+      out += "| " + version.region + " | " + std::to_string(version.version) + " | `" +
+             version.layer_arn + "` | " + version.collector_version + " | `" + version.md5 +
+             "` | " + version.publish_timestamp + " |\n";
+  }
+  return out;
 }
 
 }  // namespace lamina::layer

@@ -63,3 +63,31 @@ Expected<PublishOutcome, std::string> Publish(const client::ResolvedClient& reso
                                               const Layer& layer, const PublishOptions& options);
 
 }  // namespace lamina::layer
+
+namespace lamina::layer {
+
+struct StoreReportOptions {
+  std::vector<std::string> distributions;  // empty: every distribution in the table
+  std::string table = kDefaultMetadataTable;
+  std::string table_region;  // empty: the client's region
+};
+
+// One published version, as the metadata table records it.
+struct PublishedVersion {
+  std::string distribution, architecture, region, layer_arn, collector_version, md5,
+      publish_timestamp;
+  int64_t version = 0;
+};
+
+// Reads the records of seed 000's table: a Query per distribution following LastEvaluatedKey
+// (the distributions found by a Scan of the keys when none are named), grouped by
+// "distribution:architecture" from the stored attributes, newest first within a group (then
+// region, then ARN, so the output is deterministic). Errors: a missing table, denied access.
+Expected<std::map<std::string, std::vector<PublishedVersion>>, std::string> ReadStore(
+    client::AwsClient& client, const std::string& region, const StoreReportOptions& options);
+
+// LAYERS.md: a section per distribution and architecture, a table of region, version, ARN,
+// collector version, md5 and published time.
+std::string LayersMarkdown(const std::map<std::string, std::vector<PublishedVersion>>& groups);
+
+}  // namespace lamina::layer
