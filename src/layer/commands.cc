@@ -14,6 +14,7 @@
 #include "layer/builder.h"
 #include "layer/optimize.h"
 #include "layer/package.h"
+#include "layer/pin.h"
 #include "layer/publish.h"
 #include "layer/tree.h"
 #include "layer/validate.h"
@@ -42,12 +43,15 @@ constexpr char kUsage[] =
     "  package    write a deterministic zip per layer, with its MD5 and CodeSha256\n"
     "  clean      remove build/ and dist/ of layers\n"
     "  init-store create the DynamoDB metadata table unless it exists\n"
-    "  publish    publish a layer to regions, optionally public, and record each version\n\n"
+    "  publish    publish a layer to regions, optionally public, and record each version\n"
+    "  pin FILE…  point CloudFormation/SAM templates at the newest layer versions\n"
+    "             (${lamina:layer:NAME}, NAME_LAYER_PLACEHOLDER, stale version ARNs)\n\n"
     "Options:\n"
     "  --workspace DIR   the workspace root, holding layers/ (default: .)\n"
     "  --json            machine-readable output\n"
     "  --force           build: rebuild even when the inputs are unchanged\n"
-    "  --dry-run         optimize: change nothing, report what would be saved\n"
+    "  --dry-run         optimize: change nothing, report what would be saved;\n"
+    "                    pin: print the changes as a diff\n"
     "  --timing          validate: import each module in a fresh process, report its time\n"
     "  --together        validate: the named layers are one function's layers (limits and\n"
     "                    conflicts across all of them)\n"
@@ -56,6 +60,7 @@ constexpr char kUsage[] =
     "                    LAYERS.md (markdown, the default here) or json\n"
     "  --distributions D,D  report --store: these distributions (default: all found)\n"
     "  --output FILE     report --store: write there instead of standard output\n"
+    "  --check           pin: change nothing, exit 1 listing what is stale (for CI)\n"
     "  --level N         package: deflate level 0-9 (default 6)\n"
     "  --regions R,R     publish: regions (default: the client's region)\n"
     "  --public          publish: grant lambda:GetLayerVersion to every account\n"
@@ -80,6 +85,7 @@ struct Options {
   bool timing = false;
   bool together = false;
   bool store = false;
+  bool check = false;
   std::vector<std::string> distributions;
   std::string output;
   client::ClientFlags client;
@@ -577,6 +583,78 @@ int InitStoreVerb(const Options& options, std::ostream& out, std::ostream& err) 
   return 0;
 }
 
+int PinVerb(const Options& options, std::ostream& out, std::ostream& err) {
+  if (options.names.empty()) {
+    err << "lamina layer pin: name the template files (lamina layer pin template.yaml …)\n";
+    return 2;
+  }
+  auto resolved = client::Resolve(options.client, client::ProcessEnvironment());
+  if (!resolved) {
+    err << "lamina layer pin: " << resolved.error() << "\n";
+    return 1;
+  }
+  client::RetryPolicy retry;
+  retry.max_attempts = 2;
+  client::AwsClient aws(*resolved, retry);
+  Pinner pinner(aws, resolved->region);
+  bool ok = true, stale = false;
+  json::array report;
+  for (const std::string& name : options.names) {
+    std::ifstream in(name, std::ios::binary);
+    if (!in) {
+      err << "✗ " << name << ": cannot read it\n";
+      ok = false;
+      continue;
+    }
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    PinResult pinned = pinner.Pin(text);
+    for (const auto& problem : pinned.problems) {
+      err << "✗ " << name << ": " << problem << "\n";
+      ok = false;
+    }
+    json::array changes;
+    for (const PinChange& change : pinned.changes) {
+      changes.push_back(
+          json::object{{"line", change.line}, {"before", change.before}, {"after", change.after}});
+      stale = true;
+    }
+    report.push_back(json::object{{"file", name}, {"changes", std::move(changes)}});
+    if (options.check) {
+      for (const PinChange& change : pinned.changes)
+        err << name << ":" << change.line << ": stale: " << Trim(change.before) << "\n";
+      continue;
+    }
+    if (options.dry_run) {
+      if (!pinned.changes.empty() && !options.json) {
+        out << "--- " << name << "\n+++ " << name << "\n";
+        for (const PinChange& change : pinned.changes)
+          out << "@@ line " << change.line << " @@\n-" << change.before << "\n+" << change.after
+              << "\n";
+      }
+      continue;
+    }
+    if (pinned.changes.empty()) continue;
+    fs::path path(name);
+    fs::path temp = path;
+    temp += ".lamina-pin.tmp";
+    std::ofstream file(temp, std::ios::binary | std::ios::trunc);
+    file << pinned.text;
+    file.close();
+    std::error_code error;
+    if (file) fs::permissions(temp, fs::status(path, error).permissions(), error);
+    if (!file || (fs::rename(temp, path, error), error)) {
+      fs::remove(temp, error);
+      err << "✗ " << name << ": cannot write it\n";
+      ok = false;
+      continue;
+    }
+    if (!options.json) out << name << ": " << pinned.changes.size() << " reference(s) pinned\n";
+  }
+  if (options.json) out << json::serialize(json::object{{"files", std::move(report)}}) << "\n";
+  if (!ok) return 1;
+  return options.check && stale ? 1 : 0;
+}
+
 int StoreReportVerb(const Options& options, std::ostream& out, std::ostream& err) {
   auto resolved = client::Resolve(options.client, client::ProcessEnvironment());
   if (!resolved) {
@@ -665,9 +743,9 @@ int PublishVerb(const std::vector<const Layer*>& layers, const Options& options,
                                    {"recorded", region.recorded},
                                    {"error", region.error}});
     std::string status = region.result == "failed" ? "✗ " + region.error
-                         : region.result == "published" && !region.recorded
-                             ? "✗ published, not recorded: " + region.error
-                         : region.result == "unchanged" ? "unchanged (same CodeSha256)"
+                         : !region.recorded
+                             ? "✗ " + region.result + ", not recorded: " + region.error
+                         : region.result == "unchanged" ? "unchanged (same CodeSha256), recorded"
                                                         : "✓ published and recorded";
     rows.push_back(
         {region.region, region.layer_version_arn.empty() ? "-" : region.layer_version_arn, status});
@@ -767,6 +845,8 @@ int RunLayerCommand(const std::vector<std::string>& args, std::ostream& out, std
       options.publish.is_public = true;
     } else if (arg == "--store") {
       options.store = true;
+    } else if (arg == "--check") {
+      options.check = true;
     } else if (arg == "--distributions" || arg == "--output") {
       const std::string* text = value(arg.c_str());
       if (!text) return 2;
@@ -839,9 +919,9 @@ int RunLayerCommand(const std::vector<std::string>& args, std::ostream& out, std
       options.names.push_back(arg);
     }
   }
-  static const std::set<std::string> kVerbs = {"status",   "build",      "optimize",
-                                               "validate", "report",     "package",
-                                               "clean",    "init-store", "publish"};
+  static const std::set<std::string> kVerbs = {"status",  "build",   "optimize", "validate",
+                                               "report",  "package", "clean",    "init-store",
+                                               "publish", "pin"};
   if (options.verb.empty() || !kVerbs.count(options.verb)) {
     if (!options.verb.empty()) err << "lamina layer: unknown verb '" << options.verb << "'\n";
     err << kUsage;
@@ -849,6 +929,7 @@ int RunLayerCommand(const std::vector<std::string>& args, std::ostream& out, std
   }
   if (options.verb == "init-store") return InitStoreVerb(options, out, err);
   if (options.verb == "report" && options.store) return StoreReportVerb(options, out, err);
+  if (options.verb == "pin") return PinVerb(options, out, err);
   auto workspace = Workspace::Open(options.workspace);
   if (!workspace) {
     err << "lamina layer " << options.verb << ": " << workspace.error() << "\n";

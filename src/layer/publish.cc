@@ -119,8 +119,7 @@ RegionOutcome PublishRegion(client::AwsClient& client, const std::string& region
 
 bool PublishOutcome::ok() const {
   for (const auto& region : regions)
-    if (region.result == "failed" || (region.result == "published" && !region.recorded))
-      return false;
+    if (region.result == "failed" || !region.recorded) return false;
   return true;
 }
 
@@ -202,8 +201,23 @@ Expected<PublishOutcome, std::string> Publish(const client::ResolvedClient& reso
       RegionOutcome result = PublishRegion(lambda, regions[i], name, layer, options, zip_base64,
                                            packaged->sha256_base64);
       // The record only after the version exists (and is public when asked): seed 000 §5.1.
-      if (result.result == "published") {
-        client::AwsClient store(resolved);
+      // An unchanged version gets its record too if an earlier run could not write it.
+      client::AwsClient store(resolved);
+      bool write = result.result == "published";
+      if (result.result == "unchanged") {
+        auto existing =
+            store.Json("dynamodb", table_region, std::string(kDynamoTarget) + "GetItem",
+                       json::object{{"TableName", options.table},
+                                    {"Key", json::object{{"pk", S(options.distribution)},
+                                                         {"sk", S(result.layer_version_arn)}}}});
+        if (!existing) {
+          result.error = "GetItem from " + options.table + ": " + existing.error().Describe();
+        } else {
+          result.recorded = existing->as_object().contains("Item");
+          write = !result.recorded;
+        }
+      }
+      if (write) {
         json::object item{{"pk", S(options.distribution)},
                           {"sk", S(result.layer_version_arn)},
                           {"layer_arn", S(result.layer_version_arn)},

@@ -118,8 +118,10 @@ def test_publish_three_regions_public_and_recorded(strict, workspace):
 
 #Unchanged content publishes nothing; --force makes version 2 and records it.
     again = json.loads(lamina_layer(workspace, strict, "publish", "otel", "--regions",
-                                    "us-east-1,eu-west-1", "--json").stdout)
+                                    "us-east-1,eu-west-1", "--distribution", "clickhouse",
+                                    "--json").stdout)
     assert [r["result"] for r in again["regions"]] == ["unchanged", "unchanged"]
+    assert all(r["recorded"] for r in again["regions"])
     assert len(records(dynamodb)) == 3
     forced = json.loads(lamina_layer(workspace, strict, "publish", "otel", "--regions",
                                      "us-east-1", "--force", "--distribution", "clickhouse",
@@ -240,3 +242,71 @@ def test_report_on_a_missing_table_is_one_clear_error(strict, workspace):
     result = lamina_layer(workspace, strict, "report", "--store", "--table", "nope", check=False)
     assert result.returncode == 1
     assert "does not exist" in result.stderr and "init-store" in result.stderr
+
+
+TEMPLATE = """AWSTemplateFormatVersion: '2010-09-09'   # keep this comment
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Layers:
+        - ${lamina:layer:otel}
+        - arn:aws:lambda:us-east-1:111111111111:layer:otel:OTEL_LAYER_PLACEHOLDER
+        -   arn:aws:lambda:us-east-1:111111111111:layer:otel:1     # stale
+      Environment: {Variables: {LAYER: OTEL_LAYER_PLACEHOLDER}}
+"""
+
+
+def test_pin_rewrites_templates_in_any_folder(strict, workspace):
+    lamina_layer(workspace, strict, "build")
+    lamina_layer(workspace, strict, "init-store")
+    lamina_layer(workspace, strict, "publish", "otel", "--regions", "us-east-1")
+    (workspace / "layers/otel/src/bin/collector").write_text("#!/bin/sh\necho v2\n")
+    lamina_layer(workspace, strict, "build")
+    lamina_layer(workspace, strict, "publish", "otel", "--regions", "us-east-1")
+    newest = f"arn:aws:lambda:us-east-1:{ACCOUNT}:layer:otel:2"
+    folder = workspace / "deploy" / "stacks"
+    folder.mkdir(parents=True)
+    template = folder / "template.yaml"
+    template.write_text(TEMPLATE)
+    as_json = folder / "template.json"
+    as_json.write_text(json.dumps({"Resources": {"Fn": {"Properties": {
+        "Layers": ["${lamina:layer:otel}"]}}}}, indent=3))
+
+    check = lamina_layer(workspace, strict, "pin", str(template), str(as_json), "--check",
+                         check=False)
+    assert check.returncode == 1
+    assert f"{template}:8: stale" in check.stderr and f"{template}:10: stale" in check.stderr
+    assert template.read_text() == TEMPLATE
+    dry = lamina_layer(workspace, strict, "pin", str(template), "--dry-run")
+    assert f"+        - {newest}" in dry.stdout and template.read_text() == TEMPLATE
+
+    lamina_layer(workspace, strict, "pin", str(template), str(as_json))
+    expected = (TEMPLATE.replace("${lamina:layer:otel}", newest)
+                .replace("layer:otel:OTEL_LAYER_PLACEHOLDER", "layer:otel:2")
+                .replace(f"layer:otel:1     # stale", f"layer:otel:2     # stale")
+                .replace("{LAYER: OTEL_LAYER_PLACEHOLDER}", "{LAYER: " + newest + "}"))
+    assert template.read_text() == expected
+    assert json.loads(as_json.read_text())["Resources"]["Fn"]["Properties"]["Layers"] == [newest]
+    assert as_json.read_text().startswith('{\n   "Resources"')  # the file's own indent stays
+    assert lamina_layer(workspace, strict, "pin", str(template), str(as_json), "--check").returncode == 0
+
+    template.write_text("Layers: [${lamina:layer:ghost}]\n")
+    result = lamina_layer(workspace, strict, "pin", str(template), check=False)
+    assert result.returncode == 1 and "ghost has no versions" in result.stderr
+    assert template.read_text() == "Layers: [${lamina:layer:ghost}]\n"
+
+
+def test_an_unrecorded_version_is_recorded_on_the_next_run(strict, workspace):
+    lamina_layer(workspace, strict, "build")
+    result = lamina_layer(workspace, strict, "publish", "otel", "--json", check=False)
+    assert result.returncode == 1  # no table yet: published, not recorded
+    region = json.loads(result.stdout)["regions"][0]
+    assert region["result"] == "published" and not region["recorded"]
+    assert "ResourceNotFoundException" in region["error"]
+    lamina_layer(workspace, strict, "init-store")
+    again = json.loads(lamina_layer(workspace, strict, "publish", "otel", "--json").stdout)
+    assert again["regions"][0]["result"] == "unchanged" and again["regions"][0]["recorded"]
+    _, dynamodb = clients(strict)
+    assert [item["layer_arn"]["S"] for item in records(dynamodb)] == [region["layer_version_arn"]]
