@@ -729,6 +729,11 @@ int PublishVerb(const std::vector<const Layer*>& layers, const Options& options,
   }
   PublishOptions publish = options.publish;
   publish.force = options.force;
+  size_t total = publish.regions.empty() ? 1 : publish.regions.size(), finished = 0;
+  publish.on_region = [&](const RegionOutcome& region) {
+    err << "[" << ++finished << "/" << total << "] " << region.region << ": "
+        << (region.result == "failed" ? "failed" : region.result) << "\n";
+  };
   auto published = Publish(*resolved, *layers[0], publish);
   if (!published) {
     err << "✗ " << layers[0]->name << ": " << published.error() << "\n";

@@ -244,6 +244,11 @@ Expected<PublishOutcome, std::string> Publish(const client::ResolvedClient& reso
           result.error = "PutItem into " + options.table + ": " + put.error().Describe();
         }
       }
+      if (options.on_region) {
+        static std::mutex progress;
+        std::lock_guard lock(progress);
+        options.on_region(result);
+      }
       outcome.regions[i] = std::move(result);
     });
   }

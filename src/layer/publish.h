@@ -9,6 +9,7 @@
 //
 // Thread-safety: regions are published concurrently; the functions themselves are re-entrant.
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -27,6 +28,8 @@ inline constexpr const char* kDefaultMetadataTable = "custom-collector-extension
 Expected<std::string, std::string> InitStore(client::AwsClient& client, const std::string& table,
                                              const std::string& region);
 
+struct RegionOutcome;
+
 struct PublishOptions {
   std::vector<std::string> regions;  // where to publish; empty: the client's region
   bool is_public = false;            // AddLayerVersionPermission for principal *
@@ -38,6 +41,8 @@ struct PublishOptions {
   std::string layer_name;    // the published name; empty: the workspace layer's name
   // Per region endpoint overrides (REGION → URL), e.g. to point one region elsewhere.
   std::map<std::string, std::string> region_endpoints;
+  // Called as each region finishes (from that region's thread, one call at a time).
+  std::function<void(const RegionOutcome&)> on_region;
 };
 
 struct RegionOutcome {
