@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <boost/asio/ip/tcp.hpp>
 #include <map>
 
 #include "client/aws_client.h"
@@ -134,6 +135,27 @@ TEST(Url, Parses) {
   EXPECT_EQ(url->base_path, "");
   EXPECT_FALSE(ParseUrl("ftp://x").has_value());
   EXPECT_FALSE(ParseUrl("localhost:4566").has_value());
+}
+
+}  // namespace
+}  // namespace lamina::client
+
+namespace lamina::client {
+namespace {
+
+TEST(HttpClient, AServerThatNeverAnswersTimesOut) {
+  // A listening socket nobody accepts on: the connection completes (backlog), the reply never
+  // comes.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(
+      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  Url url{"http", "127.0.0.1", std::to_string(acceptor.local_endpoint().port()), ""};
+  auto started = std::chrono::steady_clock::now();
+  auto reply = Send(url, "GET", "/", {{"Host", "127.0.0.1"}}, "", std::chrono::milliseconds(300));
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  ASSERT_FALSE(reply.has_value());
+  EXPECT_NE(reply.error().find("timed out"), std::string::npos) << reply.error();
+  EXPECT_LT(elapsed, std::chrono::seconds(3));
 }
 
 }  // namespace
