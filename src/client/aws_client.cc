@@ -107,6 +107,33 @@ Expected<json::value, AwsCallError> AwsClient::Call(
     const std::string& service, const std::string& region, const std::string& method,
     const std::string& path, const std::string& query,
     std::vector<std::pair<std::string, std::string>> headers, const std::string& body) {
+  auto reply = CallBody(service, region, method, path, query, std::move(headers), body);
+  if (!reply) return Unexpected(reply.error());
+  if (reply->empty()) return json::value(json::object());
+  boost::system::error_code parse_error;
+  json::value value = json::parse(*reply, parse_error);
+  if (parse_error)
+    return Unexpected(
+        AwsCallError{200, "InvalidReply", "the reply is not JSON: " + reply->substr(0, 200), 1});
+  return value;
+}
+
+Expected<std::string, AwsCallError> AwsClient::CallerAccount(const std::string& region) {
+  auto reply = CallBody("sts", region, "POST", "/", "",
+                        {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}},
+                        "Action=GetCallerIdentity&Version=2011-06-15");
+  if (!reply) return Unexpected(reply.error());
+  size_t open = reply->find("<Account>");
+  size_t close = reply->find("</Account>");
+  if (open == std::string::npos || close == std::string::npos || close < open)
+    return Unexpected(AwsCallError{200, "InvalidReply", "no <Account> in GetCallerIdentity", 1});
+  return reply->substr(open + 9, close - open - 9);
+}
+
+Expected<std::string, AwsCallError> AwsClient::CallBody(
+    const std::string& service, const std::string& region, const std::string& method,
+    const std::string& path, const std::string& query,
+    std::vector<std::pair<std::string, std::string>> headers, const std::string& body) {
   auto url = ParseUrl(EndpointFor(resolved_, service, region));
   if (!url) return Unexpected(AwsCallError{0, "InvalidEndpoint", url.error(), 0});
   bool default_port = (url->scheme == "http" && url->port == "80") ||
@@ -129,18 +156,15 @@ Expected<json::value, AwsCallError> AwsClient::Call(
                       retry_.timeout);
     if (!reply) {
       last = AwsCallError{0, "TransportError", reply.error(), attempt};
+      bool not_sent = reply.error().rfind("cannot connect", 0) == 0 ||
+                      reply.error().rfind("cannot resolve", 0) == 0;
+      bool certificate = reply.error().find("certificate") != std::string::npos;
+      // A request that may have reached the server is repeated only when repeating is
+      // harmless: a lost PublishLayerVersion reply must not publish a second version.
+      if (certificate || (!not_sent && method != "GET" && method != "DELETE")) break;
       continue;
     }
-    if (reply->status >= 200 && reply->status < 300) {
-      if (reply->body.empty()) return json::value(json::object());
-      boost::system::error_code parse_error;
-      json::value value = json::parse(reply->body, parse_error);
-      if (parse_error)
-        return Unexpected(AwsCallError{reply->status, "InvalidReply",
-                                       "the reply is not JSON: " + reply->body.substr(0, 200),
-                                       attempt});
-      return value;
-    }
+    if (reply->status >= 200 && reply->status < 300) return std::move(reply->body);
     last = ParseError(*reply);
     last.attempts = attempt;
     if (!Retryable(last)) break;

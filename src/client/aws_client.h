@@ -48,6 +48,9 @@ class AwsClient {
   Expected<boost::json::value, AwsCallError> Json(
       const std::string& service, const std::string& region, const std::string& target,
       const boost::json::object& input, const char* content_type = "application/x-amz-json-1.0");
+  // The account of the credentials (STS GetCallerIdentity).
+  Expected<std::string, AwsCallError> CallerAccount(const std::string& region);
+
   // restJson1: `method` on `path` (encoded) with `query` pairs (unencoded) and a JSON body
   // (none for an empty object on GET/DELETE). An empty reply body gives an empty object.
   Expected<boost::json::value, AwsCallError> RestJson(
@@ -56,6 +59,11 @@ class AwsClient {
       const boost::json::object& input);
 
  private:
+  // The reply body of a 2xx, or the AWS error; retried as RetryPolicy says.
+  Expected<std::string, AwsCallError> CallBody(
+      const std::string& service, const std::string& region, const std::string& method,
+      const std::string& path, const std::string& query,
+      std::vector<std::pair<std::string, std::string>> headers, const std::string& body);
   Expected<boost::json::value, AwsCallError> Call(
       const std::string& service, const std::string& region, const std::string& method,
       const std::string& path, const std::string& query,

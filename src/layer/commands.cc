@@ -596,7 +596,14 @@ int PinVerb(const Options& options, std::ostream& out, std::ostream& err) {
   client::RetryPolicy retry;
   retry.max_attempts = 2;
   client::AwsClient aws(*resolved, retry);
-  Pinner pinner(aws, resolved->region);
+  // Stale ARNs are moved forward in the caller's own account only.
+  std::string account;
+  if (auto caller = aws.CallerAccount(resolved->region.empty() ? "us-east-1" : resolved->region))
+    account = *caller;
+  else
+    err << "⚠ cannot tell the caller's account (" << caller.error().Describe()
+        << "); stale ARNs of every account are considered\n";
+  Pinner pinner(aws, resolved->region, account);
   bool ok = true, stale = false;
   json::array report;
   for (const std::string& name : options.names) {
@@ -663,6 +670,10 @@ int StoreReportVerb(const Options& options, std::ostream& out, std::ostream& err
   }
   std::string region =
       options.publish.table_region.empty() ? resolved->region : options.publish.table_region;
+  if (region.empty()) {
+    err << "lamina layer report: no region: give --region or set AWS_REGION\n";
+    return 1;
+  }
   // A missing table or denied access is one clear error, not a run of retries.
   client::RetryPolicy retry;
   retry.max_attempts = 2;

@@ -1,6 +1,7 @@
 #include "layer/pin.h"
 
 #include <algorithm>
+#include <cctype>
 #include <regex>
 
 #include "common/strings.h"
@@ -58,13 +59,16 @@ PinResult Pinner::Pin(const std::string& text) {
   PinResult result;
   std::vector<Replacement> replacements;
   static const std::regex kPlaceholder(R"(\$\{lamina:layer:([A-Za-z0-9_:\-]+)\})");
-  static const std::regex kSosw(R"(\b([A-Z0-9]+(?:_[A-Z0-9]+)*)_LAYER_PLACEHOLDER\b)");
   static const std::regex kArn(
       R"(arn:aws[a-zA-Z-]*:lambda:([a-z0-9-]+):(\d{12}):layer:([A-Za-z0-9_-]+):(\d+))");
 
   for (auto it = std::sregex_iterator(text.begin(), text.end(), kPlaceholder);
        it != std::sregex_iterator(); ++it) {
-    auto newest = Newest((*it)[1].str(), region_);
+    std::string named = (*it)[1].str();
+    std::string region = region_;
+    if (auto parts = Split(named, ':'); parts.size() == 7 && parts[0] == "arn")
+      region = std::string(parts[3]);
+    auto newest = Newest(named, region);
     if (!newest) {
       result.problems.push_back("line " + std::to_string(LineOf(text, it->position())) + ": " +
                                 newest.error());
@@ -73,26 +77,59 @@ PinResult Pinner::Pin(const std::string& text) {
     replacements.push_back(
         {static_cast<size_t>(it->position()), static_cast<size_t>(it->length()), *newest});
   }
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), kSosw);
-       it != std::sregex_iterator(); ++it) {
-    std::string layer = LayerOfPlaceholder((*it)[1].str());
-    auto newest = Newest(layer, region_);
+  // NAME_LAYER_PLACEHOLDER, scanned by hand (a regex over long runs of capitals recurses
+  // once per character).
+  static constexpr std::string_view kMarker = "_LAYER_PLACEHOLDER";
+  auto is_name_char = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  };
+  for (size_t found = text.find(kMarker); found != std::string::npos;
+       found = text.find(kMarker, found + kMarker.size())) {
+    size_t end = found + kMarker.size();
+    if (end < text.size() &&
+        (is_name_char(text[end]) || std::islower(static_cast<unsigned char>(text[end]))))
+      continue;
+    size_t start = found;
+    while (start > 0 && is_name_char(text[start - 1])) --start;
+    if (start == found || (start > 0 && std::isalnum(static_cast<unsigned char>(text[start - 1]))))
+      continue;
+    std::string prefix = text.substr(start, found - start);
+    std::string layer = LayerOfPlaceholder(prefix);
+    std::string region = region_;
+    // In the version place of an ARN ("…:layer:sosw:SOSW_LAYER_PLACEHOLDER"): that ARN's
+    // layer and region, and the version number.
+    bool version_place = false;
+    size_t layer_mark = start > 0 ? text.rfind(":layer:", start - 1) : std::string::npos;
+    if (layer_mark != std::string::npos && text[start - 1] == ':') {
+      std::string name = text.substr(layer_mark + 7, start - 1 - (layer_mark + 7));
+      size_t arn_start = text.rfind("arn:", layer_mark);
+      if (!name.empty() &&
+          name.find_first_not_of(
+              "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
+              std::string::npos &&
+          arn_start != std::string::npos) {
+        auto parts = Split(std::string_view(text).substr(arn_start, layer_mark - arn_start), ':');
+        if (parts.size() == 5 && parts[2] == "lambda") {
+          version_place = true;
+          layer = std::string(text.substr(arn_start, start - 1 - arn_start));  // the layer ARN
+          region = std::string(parts[3]);
+        }
+      }
+    }
+    auto newest = Newest(layer, region);
     if (!newest) {
-      result.problems.push_back("line " + std::to_string(LineOf(text, it->position())) + ": " +
+      result.problems.push_back("line " + std::to_string(LineOf(text, start)) + ": " +
                                 newest.error());
       continue;
     }
-    // In the version place of an ARN ("…:layer:sosw:SOSW_LAYER_PLACEHOLDER"): the number.
-    size_t start = static_cast<size_t>(it->position());
-    std::string tail = ":layer:" + layer + ":";
-    bool version_place =
-        start >= tail.size() && text.compare(start - tail.size(), tail.size(), tail) == 0;
     std::string with = version_place ? newest->substr(newest->rfind(':') + 1) : *newest;
-    replacements.push_back({start, static_cast<size_t>(it->length()), with});
+    replacements.push_back({start, end - start, with});
   }
   for (auto it = std::sregex_iterator(text.begin(), text.end(), kArn); it != std::sregex_iterator();
        ++it) {
     const std::smatch& match = *it;
+    // Another account's layer (a vendor's, AWS's) is not ours to move forward.
+    if (!own_account_.empty() && match[2].str() != own_account_) continue;
     std::string region = match[1].str();
     std::string layer_arn = match.str().substr(0, match.str().rfind(':'));
     auto newest = Newest(layer_arn, region);

@@ -8,8 +8,9 @@
 //   NAME_LAYER_PLACEHOLDER        (sosw style, NAME in capitals: SOSW_LAYER_PLACEHOLDER is layer
 //                                "sosw") with that ARN, or with the version number where it
 //                                stands in the version place of an ARN ("…:layer:sosw:SOSW_…")
-//   arn:…:layer:NAME:N            a layer version ARN that is not the newest: N becomes the
-//                                newest version in that ARN's region
+//   arn:…:layer:NAME:N            a layer version ARN of the caller's own account that is not
+//                                the newest: N becomes the newest version in that ARN's region
+//                                (other accounts' layers, a vendor's or AWS's, are left alone)
 // Files are given by path, in any directory.
 //
 // Thread-safety: not thread-safe (one Pinner per run).
@@ -38,8 +39,9 @@ struct PinResult {
 
 class Pinner {
  public:
-  Pinner(client::AwsClient& client, std::string region)
-      : client_(client), region_(std::move(region)) {}
+  // `own_account`: stale ARNs are moved forward only in this account (empty: any account).
+  Pinner(client::AwsClient& client, std::string region, std::string own_account = {})
+      : client_(client), region_(std::move(region)), own_account_(std::move(own_account)) {}
 
   // The replacements for one file's text.
   PinResult Pin(const std::string& text);
@@ -50,6 +52,7 @@ class Pinner {
 
   client::AwsClient& client_;
   std::string region_;
+  std::string own_account_;
   std::map<std::pair<std::string, std::string>, Expected<std::string, std::string>> cache_;
 };
 

@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 #include "common/hashing.h"
+#include "common/strings.h"
 #include "layer/package.h"
 
 namespace lamina::layer {
@@ -55,6 +56,22 @@ std::string BuildTimestamp(const Layer& layer) {
   return FormatIso8601(system).substr(0, 19) + "Z";
 }
 
+// Grants lambda:GetLayerVersion to every account; a statement already there is success (a
+// retried or repeated run).
+Expected<void, client::AwsCallError> MakePublic(client::AwsClient& client,
+                                                const std::string& region, const std::string& name,
+                                                const std::string& version) {
+  auto shared = client.RestJson(
+      "lambda", region, "POST",
+      "/2018-10-31/layers/" + UriEncode(name, false) + "/versions/" + version + "/policy", {},
+      json::object{{"StatementId", "public-access"},
+                   {"Action", "lambda:GetLayerVersion"},
+                   {"Principal", "*"}});
+  if (!shared && shared.error().code != "ResourceConflictException")
+    return Unexpected(shared.error());
+  return {};
+}
+
 RegionOutcome PublishRegion(client::AwsClient& client, const std::string& region,
                             const std::string& name, const Layer& layer,
                             const PublishOptions& options, const std::string& zip_base64,
@@ -68,9 +85,9 @@ RegionOutcome PublishRegion(client::AwsClient& client, const std::string& region
   };
   // Unchanged content: the newest version already holds it.
   if (!options.force) {
-    auto newest =
-        client.RestJson("lambda", region, "GET", "/2018-10-31/layers/" + name + "/versions",
-                        {{"MaxItems", "1"}}, {});
+    auto newest = client.RestJson("lambda", region, "GET",
+                                  "/2018-10-31/layers/" + UriEncode(name, false) + "/versions",
+                                  {{"MaxItems", "1"}}, {});
     if (!newest) return fail(newest.error(), "ListLayerVersions");
     const json::array* versions = newest->as_object().if_contains("LayerVersions")
                                       ? &newest->as_object().at("LayerVersions").as_array()
@@ -86,6 +103,12 @@ RegionOutcome PublishRegion(client::AwsClient& client, const std::string& region
           content->as_object().at("CodeSha256").as_string() == code_sha256) {
         outcome.result = "unchanged";
         outcome.layer_version_arn = arn;
+        // Public when asked, even if an earlier run stopped before making it so.
+        if (options.is_public) {
+          if (auto shared = MakePublic(client, region, name, arn.substr(arn.rfind(':') + 1));
+              !shared)
+            return fail(shared.error(), "AddLayerVersionPermission");
+        }
         return outcome;
       }
     }
@@ -97,19 +120,15 @@ RegionOutcome PublishRegion(client::AwsClient& client, const std::string& region
     architectures.emplace_back(architecture);
   if (!runtimes.empty()) input["CompatibleRuntimes"] = runtimes;
   if (!architectures.empty()) input["CompatibleArchitectures"] = architectures;
-  auto published = client.RestJson("lambda", region, "POST",
-                                   "/2018-10-31/layers/" + name + "/versions", {}, input);
+  auto published =
+      client.RestJson("lambda", region, "POST",
+                      "/2018-10-31/layers/" + UriEncode(name, false) + "/versions", {}, input);
   if (!published) return fail(published.error(), "PublishLayerVersion");
   outcome.layer_version_arn = std::string(published->as_object().at("LayerVersionArn").as_string());
   std::string version = std::to_string(published->as_object().at("Version").to_number<int64_t>());
   if (options.is_public) {
-    auto shared =
-        client.RestJson("lambda", region, "POST",
-                        "/2018-10-31/layers/" + name + "/versions/" + version + "/policy", {},
-                        json::object{{"StatementId", "public-access"},
-                                     {"Action", "lambda:GetLayerVersion"},
-                                     {"Principal", "*"}});
-    if (!shared) return fail(shared.error(), "AddLayerVersionPermission");
+    if (auto shared = MakePublic(client, region, name, version); !shared)
+      return fail(shared.error(), "AddLayerVersionPermission");
   }
   outcome.result = "published";
   return outcome;
@@ -191,65 +210,72 @@ Expected<PublishOutcome, std::string> Publish(const client::ResolvedClient& reso
   std::vector<std::thread> threads;
   for (size_t i = 0; i < regions.size(); ++i) {
     threads.emplace_back([&, i] {
-      client::ResolvedClient per_region = resolved;
-      auto endpoint = options.region_endpoints.find(regions[i]);
-      if (endpoint != options.region_endpoints.end()) {
-        per_region.endpoint_url = endpoint->second;
-        per_region.service_endpoints.clear();
-      }
-      client::AwsClient lambda(per_region);
-      RegionOutcome result = PublishRegion(lambda, regions[i], name, layer, options, zip_base64,
-                                           packaged->sha256_base64);
-      // The record only after the version exists (and is public when asked): seed 000 §5.1.
-      // An unchanged version gets its record too if an earlier run could not write it.
-      client::AwsClient store(resolved);
-      bool write = result.result == "published";
-      if (result.result == "unchanged") {
-        auto existing =
-            store.Json("dynamodb", table_region, std::string(kDynamoTarget) + "GetItem",
-                       json::object{{"TableName", options.table},
-                                    {"Key", json::object{{"pk", S(options.distribution)},
-                                                         {"sk", S(result.layer_version_arn)}}}});
-        if (!existing) {
-          result.error = "GetItem from " + options.table + ": " + existing.error().Describe();
-        } else {
-          result.recorded = existing->as_object().contains("Item");
-          write = !result.recorded;
+      try {
+        client::ResolvedClient per_region = resolved;
+        auto endpoint = options.region_endpoints.find(regions[i]);
+        if (endpoint != options.region_endpoints.end()) {
+          per_region.endpoint_url = endpoint->second;
+          per_region.service_endpoints.clear();
         }
-      }
-      if (write) {
-        json::object item{{"pk", S(options.distribution)},
-                          {"sk", S(result.layer_version_arn)},
-                          {"layer_arn", S(result.layer_version_arn)},
-                          {"region", S(regions[i])},
-                          {"base_name", S(layer.name)},
-                          {"architecture", S(SeedArchitecture(layer))},
-                          {"distribution", S(options.distribution)},
-                          {"layer_version_str", S(VersionString(options.collector_version))},
-                          {"collector_version_input", S(options.collector_version)},
-                          {"md5_hash", S(packaged->md5_hex)},
-                          {"publish_timestamp", S(NowIso8601())},
-                          {"build_timestamp", S(build_timestamp)}};
-        if (!layer.manifest.runtimes.empty()) {
-          json::array set;
-          for (const auto& runtime : layer.manifest.runtimes) set.emplace_back(runtime);
-          item["compatible_runtimes"] = json::object{{"SS", std::move(set)}};
+        client::AwsClient lambda(per_region);
+        RegionOutcome result = PublishRegion(lambda, regions[i], name, layer, options, zip_base64,
+                                             packaged->sha256_base64);
+        // The record only after the version exists (and is public when asked): seed 000 §5.1.
+        // An unchanged version gets its record too if an earlier run could not write it.
+        client::AwsClient store(resolved);
+        bool write = result.result == "published";
+        if (result.result == "unchanged") {
+          auto existing =
+              store.Json("dynamodb", table_region, std::string(kDynamoTarget) + "GetItem",
+                         json::object{{"TableName", options.table},
+                                      {"Key", json::object{{"pk", S(options.distribution)},
+                                                           {"sk", S(result.layer_version_arn)}}}});
+          if (!existing) {
+            result.error = "GetItem from " + options.table + ": " + existing.error().Describe();
+          } else {
+            result.recorded = existing->as_object().contains("Item");
+            write = !result.recorded;
+          }
         }
-        auto put =
-            store.Json("dynamodb", table_region, std::string(kDynamoTarget) + "PutItem",
-                       json::object{{"TableName", options.table}, {"Item", std::move(item)}});
-        if (put) {
-          result.recorded = true;
-        } else {
-          result.error = "PutItem into " + options.table + ": " + put.error().Describe();
+        if (write) {
+          json::object item{{"pk", S(options.distribution)},
+                            {"sk", S(result.layer_version_arn)},
+                            {"layer_arn", S(result.layer_version_arn)},
+                            {"region", S(regions[i])},
+                            {"base_name", S(layer.name)},
+                            {"architecture", S(SeedArchitecture(layer))},
+                            {"distribution", S(options.distribution)},
+                            {"layer_version_str", S(VersionString(options.collector_version))},
+                            {"collector_version_input", S(options.collector_version)},
+                            {"md5_hash", S(packaged->md5_hex)},
+                            {"publish_timestamp", S(NowIso8601())},
+                            {"build_timestamp", S(build_timestamp)}};
+          if (!layer.manifest.runtimes.empty()) {
+            json::array set;
+            for (const auto& runtime : layer.manifest.runtimes) set.emplace_back(runtime);
+            item["compatible_runtimes"] = json::object{{"SS", std::move(set)}};
+          }
+          auto put =
+              store.Json("dynamodb", table_region, std::string(kDynamoTarget) + "PutItem",
+                         json::object{{"TableName", options.table}, {"Item", std::move(item)}});
+          if (put) {
+            result.recorded = true;
+          } else {
+            result.error = "PutItem into " + options.table + ": " + put.error().Describe();
+          }
         }
+        if (options.on_region) {
+          static std::mutex progress;
+          std::lock_guard lock(progress);
+          options.on_region(result);
+        }
+        outcome.regions[i] = std::move(result);
+      } catch (const std::exception& error) {
+        // An endpoint answering in an unexpected shape fails its region, not the run.
+        outcome.regions[i].region = regions[i];
+        outcome.regions[i].result = "failed";
+        outcome.regions[i].error = std::string("unexpected reply: ") + error.what();
       }
-      if (options.on_region) {
-        static std::mutex progress;
-        std::lock_guard lock(progress);
-        options.on_region(result);
-      }
-      outcome.regions[i] = std::move(result);
     });
   }
   for (auto& thread : threads) thread.join();
@@ -349,19 +375,37 @@ Expected<std::map<std::string, std::vector<PublishedVersion>>, std::string> Read
   return groups;
 }
 
+namespace {
+
+// A table cell: '|' and line breaks would end the cell or the row.
+std::string Cell(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n' || c == '\r')
+      out += ' ';
+    else
+      out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string LayersMarkdown(const std::map<std::string, std::vector<PublishedVersion>>& groups) {
   std::string out =
       "# Lambda layers\n\nGenerated by `lamina layer report --store` from the "
       "metadata table.\n";
   for (const auto& [group, versions] : groups) {
-    size_t colon = group.find(':');
+    size_t colon = group.rfind(':');  // architectures hold no ':'; distributions might
     out += "\n## " + group.substr(0, colon) + " (" + group.substr(colon + 1) + ")\n\n";
     out += "| Region | Version | ARN | Collector version | MD5 | Published |\n";
     out += "| --- | ---: | --- | --- | --- | --- |\n";
     for (const PublishedVersion& version : versions)
-      out += "| " + version.region + " | " + std::to_string(version.version) + " | `" +
-             version.layer_arn + "` | " + version.collector_version + " | `" + version.md5 +
-             "` | " + version.publish_timestamp + " |\n";
+      out += "| " + Cell(version.region) + " | " + std::to_string(version.version) + " | `" +
+             Cell(version.layer_arn) + "` | " + Cell(version.collector_version) + " | `" +
+             Cell(version.md5) + "` | " + Cell(version.publish_timestamp) + " |\n";
   }
   return out;
 }

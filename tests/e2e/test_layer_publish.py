@@ -310,3 +310,30 @@ def test_an_unrecorded_version_is_recorded_on_the_next_run(strict, workspace):
     assert again["regions"][0]["result"] == "unchanged" and again["regions"][0]["recorded"]
     _, dynamodb = clients(strict)
     assert [item["layer_arn"]["S"] for item in records(dynamodb)] == [region["layer_version_arn"]]
+
+
+def test_review_cases_for_publish_and_pin(strict, workspace):
+    lamina_layer(workspace, strict, "build")
+    lamina_layer(workspace, strict, "init-store")
+    # Published without --public, then again with it: the unchanged version becomes public.
+    lamina_layer(workspace, strict, "publish", "otel", "--layer-name", "my_libs")
+    again = json.loads(lamina_layer(workspace, strict, "publish", "otel", "--layer-name",
+                                    "my_libs", "--public", "--json").stdout)
+    assert again["regions"][0]["result"] == "unchanged"
+    lam, dynamodb = clients(strict)
+    policy = json.loads(lam.get_layer_version_policy(LayerName="my_libs", VersionNumber=1)["Policy"])
+    assert policy["Statement"][0]["Principal"] == "*"
+    # Pin: a vendor's ARN stays; an underscore layer name in the version place resolves; a very
+    # long run of capitals is just text.
+    vendor = "arn:aws:lambda:us-east-1:464622532012:layer:Datadog-Extension:1"
+    template = workspace / "t.yaml"
+    text = (f"A: {vendor}\nB: arn:aws:lambda:us-east-1:{ACCOUNT}:layer:my_libs:"
+            "MY_LIBS_LAYER_PLACEHOLDER\nC: " + "X" * 300000 + "\n")
+    template.write_text(text)
+    lamina_layer(workspace, strict, "pin", str(template))
+    assert template.read_text() == text.replace("MY_LIBS_LAYER_PLACEHOLDER", "1")
+    # Report cells cannot break the table.
+    put_records(dynamodb, [dict(record("odd", "amd64", "us-east-1", 1, "2024-01-01T00:00:00Z"),
+                                collector_version_input="v1|rc")])
+    text = lamina_layer(workspace, strict, "report", "--store", "--distributions", "odd").stdout
+    assert "v1\\|rc" in text
