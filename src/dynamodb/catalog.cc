@@ -20,9 +20,13 @@ Type KeyTypeFromName(std::string_view name) {
 }
 
 json::object Serialize(const Table& table) {
-  return json::object{
-      {"id", table.id},     {"account", table.account},         {"region", table.region},
-      {"name", table.name}, {"description", table.description}, {"tags", table.tags}};
+  return json::object{{"id", table.id},
+                      {"account", table.account},
+                      {"region", table.region},
+                      {"name", table.name},
+                      {"description", table.description},
+                      {"tags", table.tags},
+                      {"ttl", table.ttl_attribute}};
 }
 
 std::optional<Table> Deserialize(std::string_view text) {
@@ -37,6 +41,8 @@ std::optional<Table> Deserialize(std::string_view text) {
   table.name = std::string(object.at("name").as_string());
   table.description = object.at("description").as_object();
   table.tags = object.at("tags").as_array();
+  if (const json::value* ttl = object.if_contains("ttl"); ttl && ttl->is_string())
+    table.ttl_attribute = std::string(ttl->get_string());
   table.arn = std::string(table.description.at("TableArn").as_string());
   const json::array& definitions = table.description.at("AttributeDefinitions").as_array();
   auto type_of = [&](std::string_view name) {
@@ -134,6 +140,13 @@ Expected<std::shared_ptr<const Table>, AwsError> Catalog::Create(Table table) {
   auto stored = std::make_shared<const Table>(std::move(table));
   by_key_[key] = stored;
   return stored;
+}
+
+std::vector<std::shared_ptr<const Table>> Catalog::All() const {
+  std::shared_lock lock(mutex_);
+  std::vector<std::shared_ptr<const Table>> tables;
+  for (const auto& [key, table] : by_key_) tables.push_back(table);
+  return tables;
 }
 
 Expected<void, AwsError> Catalog::Update(std::shared_ptr<const Table> table) {

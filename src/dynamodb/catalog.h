@@ -39,6 +39,8 @@ struct Table {
   // [{"Key": k, "Value": v}], in the order added.
   json::array tags;
   std::string arn;
+  // The TTL attribute when time to live is enabled (UpdateTimeToLive); empty when disabled.
+  std::string ttl_attribute;
 };
 
 class Catalog {
@@ -65,6 +67,8 @@ class Catalog {
   Expected<std::shared_ptr<const Table>, AwsError> Delete(std::string_view account,
                                                           std::string_view region,
                                                           std::string_view name);
+  // Every table of every account and region (the TTL sweeper's work list).
+  std::vector<std::shared_ptr<const Table>> All() const;
   // Table names of one account and region, sorted.
   std::vector<std::string> List(std::string_view account, std::string_view region) const;
 

@@ -40,6 +40,8 @@ ServiceDescriptor DynamoDbService::Describe() {
       {"Scan", bind(&DynamoDbService::Scan)},
       {"BatchGetItem", bind(&DynamoDbService::BatchGetItem)},
       {"BatchWriteItem", bind(&DynamoDbService::BatchWriteItem)},
+      {"UpdateTimeToLive", bind(&DynamoDbService::UpdateTimeToLive)},
+      {"DescribeTimeToLive", bind(&DynamoDbService::DescribeTimeToLive)},
   };
   return service;
 }

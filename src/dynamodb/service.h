@@ -57,6 +57,16 @@ class DynamoDbService {
   OperationResult BatchGetItem(OperationRequest& request);
   OperationResult BatchWriteItem(OperationRequest& request);
 
+  // ttl.cc
+  OperationResult UpdateTimeToLive(OperationRequest& request);
+  OperationResult DescribeTimeToLive(OperationRequest& request);
+  // Deletes up to `max_deletes` expired items across every table with time to live enabled:
+  // items whose TTL attribute is a Number of epoch seconds in the past of the services' clock
+  // (and not more than five years in the past: DynamoDB ignores those). Each deletion checks
+  // again under the item's lock, so an update that extends the TTL meanwhile wins. Returns the
+  // number deleted.
+  size_t SweepExpired(size_t max_deletes);
+
  private:
   // The stored item at `storage_key`, or nullopt when absent.
   Expected<std::optional<Item>, AwsError> ReadItem(const std::string& storage_key) const;

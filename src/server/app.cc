@@ -46,6 +46,7 @@ App::App(const ServeOptions& options) : options_(options) {}
 
 App::~App() {
   server_.reset();
+  if (ttl_sweeper_) ttl_sweeper_->Stop();
   if (engine_) {
     Status status = engine_->Flush();
     if (!status.ok()) LogError("storage flush failed: " + status.message());
@@ -76,6 +77,8 @@ Expected<std::unique_ptr<App>, std::string> App::Create(const ServeOptions& opti
   app->front_door_ = std::make_unique<FrontDoor>(options.auth);
   app->front_door_->AddService(app->sts_.Describe());
   app->front_door_->AddService(app->dynamodb_->Describe());
+  app->ttl_sweeper_ = std::make_unique<dynamodb::TtlSweeper>(*app->dynamodb_, options.ttl_interval);
+  app->ttl_sweeper_->Start();
   app->lambda_ = std::make_unique<lambda::LambdaService>(*app->engine_, *app->blobs_,
                                                          *app->blob_refs_, app->clock_);
   app->front_door_->AddService(app->lambda_->Describe());

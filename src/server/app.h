@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/expected.h"
 #include "dynamodb/service.h"
+#include "dynamodb/ttl.h"
 #include "http/server.h"
 #include "lambda/service.h"
 #include "protocol/front_door.h"
@@ -46,6 +47,7 @@ class App {
   std::unique_ptr<Admin> admin_;
   sts::StsService sts_;
   std::unique_ptr<dynamodb::DynamoDbService> dynamodb_;
+  std::unique_ptr<dynamodb::TtlSweeper> ttl_sweeper_;
   std::unique_ptr<lambda::LambdaService> lambda_;
   std::unique_ptr<http::Server> server_;
 };

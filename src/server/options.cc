@@ -180,6 +180,15 @@ const std::vector<OptionSpec>& Specs() {
          o.http.idle_timeout = std::chrono::seconds(*value);
          return {};
        }},
+      {"--ttl-interval", "LAMINA_TTL_INTERVAL", "SECONDS", "10",
+       "How often DynamoDB's time to live deletes expired items (AWS: within days; tests want "
+       "seconds). The services' clock decides what is expired.",
+       [](ServeOptions& o, const std::string& v) -> Expected<void, std::string> {
+         auto value = ParseInteger<long>(v, 1, 86400);
+         if (!value) return Fail(value.error());
+         o.ttl_interval = std::chrono::seconds(*value);
+         return {};
+       }},
   };
   return specs;
 }

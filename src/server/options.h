@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+
 // `lamina serve` options. Each comes from a flag or a LAMINA_* environment variable (the flag
 // wins) and is documented, with its default, in `lamina serve --help`, which is generated from
 // the same table the parser reads.
@@ -20,6 +22,8 @@ struct ServeOptions {
   storage::EngineOptions storage;
   AuthOptions auth;
   LogLevel log_level = LogLevel::kInfo;
+  // How often the DynamoDB TTL sweeper deletes expired items. Default: 10 s.
+  std::chrono::milliseconds ttl_interval{10000};
   bool show_help = false;
 };
 
