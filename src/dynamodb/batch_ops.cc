@@ -206,11 +206,9 @@ OperationResult DynamoDbService::BatchWriteItem(OperationRequest& request) {
   }
 
   // Lock every item's stripe (in stripe order, so batches never deadlock), then write all.
-  std::vector<std::mutex*> stripes;
-  for (const auto& write : writes) stripes.push_back(&LockFor(write.storage_key));
-  std::sort(stripes.begin(), stripes.end());
-  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
-  for (auto* stripe : stripes) stripe->lock();
+  std::vector<std::string> keys;
+  for (const auto& write : writes) keys.push_back(write.storage_key);
+  auto held = LockAll(keys);
   storage::WriteBatch batch;
   for (const auto& write : writes) {
     if (write.encoded)
@@ -219,7 +217,7 @@ OperationResult DynamoDbService::BatchWriteItem(OperationRequest& request) {
       batch.Delete(catalog_.items(), write.storage_key);
   }
   Status status = engine_.Write(batch);
-  for (auto it = stripes.rbegin(); it != stripes.rend(); ++it) (*it)->unlock();
+  held.clear();
   if (!status.ok()) return Unexpected(errors::Internal("cannot write items: " + status.message()));
 
   json::object output{{"UnprocessedItems", json::object()}};

@@ -49,6 +49,21 @@ inline AwsError ConditionalCheckFailed(const Item* old_item = nullptr) {
   return error;
 }
 
+// TransactWriteItems / TransactGetItems: one reason per action, in request order.
+inline AwsError TransactionCanceled(boost::json::array reasons, const std::string& codes) {
+  AwsError error("TransactionCanceledException",
+                 "Transaction cancelled, please refer cancellation reasons for specific reasons [" +
+                     codes + "]");
+  error.json_members["CancellationReasons"] = std::move(reasons);
+  return error;
+}
+
+inline AwsError IdempotentParameterMismatch() {
+  return AwsError("IdempotentParameterMismatchException",
+                  "The request uses the same client token as a previous, but non-identical "
+                  "request.");
+}
+
 inline AwsError LimitExceeded(std::string message) {
   return AwsError("LimitExceededException", std::move(message));
 }

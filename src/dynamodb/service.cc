@@ -40,6 +40,8 @@ ServiceDescriptor DynamoDbService::Describe() {
       {"Scan", bind(&DynamoDbService::Scan)},
       {"BatchGetItem", bind(&DynamoDbService::BatchGetItem)},
       {"BatchWriteItem", bind(&DynamoDbService::BatchWriteItem)},
+      {"TransactWriteItems", bind(&DynamoDbService::TransactWriteItems)},
+      {"TransactGetItems", bind(&DynamoDbService::TransactGetItems)},
       {"UpdateTimeToLive", bind(&DynamoDbService::UpdateTimeToLive)},
       {"DescribeTimeToLive", bind(&DynamoDbService::DescribeTimeToLive)},
   };

@@ -8,6 +8,7 @@
 // striped lock, so conditional writes are linearizable.
 
 #include <array>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -57,6 +58,10 @@ class DynamoDbService {
   OperationResult BatchGetItem(OperationRequest& request);
   OperationResult BatchWriteItem(OperationRequest& request);
 
+  // transact_ops.cc
+  OperationResult TransactWriteItems(OperationRequest& request);
+  OperationResult TransactGetItems(OperationRequest& request);
+
   // ttl.cc
   OperationResult UpdateTimeToLive(OperationRequest& request);
   OperationResult DescribeTimeToLive(OperationRequest& request);
@@ -71,6 +76,8 @@ class DynamoDbService {
   // The stored item at `storage_key`, or nullopt when absent.
   Expected<std::optional<Item>, AwsError> ReadItem(const std::string& storage_key) const;
   std::mutex& LockFor(std::string_view storage_key);
+  // The locks of every key, taken in index order (so two callers cannot deadlock).
+  std::vector<std::unique_lock<std::mutex>> LockAll(const std::vector<std::string>& storage_keys);
   // Counts a table's items and bytes (DescribeTable's ItemCount and TableSizeBytes).
   void CountItems(const Table& table, int64_t* items, int64_t* bytes) const;
   json::object DescribeTableJson(const Table& table, bool with_counts) const;
@@ -79,6 +86,9 @@ class DynamoDbService {
   Clock& clock_;
   Catalog catalog_;
   std::array<std::mutex, 1024> locks_;
+  // TransactWriteItems' ClientRequestToken → (request fingerprint, when), kept 10 minutes.
+  std::mutex tokens_mutex_;
+  std::map<std::string, std::pair<std::string, double>> tokens_;
 };
 
 }  // namespace lamina::dynamodb
