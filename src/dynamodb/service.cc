@@ -40,6 +40,7 @@ ServiceDescriptor DynamoDbService::Describe() {
       {"Scan", bind(&DynamoDbService::Scan)},
       {"BatchGetItem", bind(&DynamoDbService::BatchGetItem)},
       {"BatchWriteItem", bind(&DynamoDbService::BatchWriteItem)},
+      {"ExecuteStatement", bind(&DynamoDbService::ExecuteStatement)},
       {"TransactWriteItems", bind(&DynamoDbService::TransactWriteItems)},
       {"TransactGetItems", bind(&DynamoDbService::TransactGetItems)},
       {"UpdateTimeToLive", bind(&DynamoDbService::UpdateTimeToLive)},

@@ -62,6 +62,9 @@ class DynamoDbService {
   OperationResult TransactWriteItems(OperationRequest& request);
   OperationResult TransactGetItems(OperationRequest& request);
 
+  // partiql.cc
+  OperationResult ExecuteStatement(OperationRequest& request);
+
   // ttl.cc
   OperationResult UpdateTimeToLive(OperationRequest& request);
   OperationResult DescribeTimeToLive(OperationRequest& request);
