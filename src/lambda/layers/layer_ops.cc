@@ -84,6 +84,23 @@ std::optional<AwsError> WrongRegion(const LayerId& layer, const RequestContext& 
                                        ", the region of this request.");
 }
 
+// Why a request about `layer` is refused, if it is: invalid members first, then a layer ARN of
+// another region. `layer` is set whenever `invalid` is empty.
+std::optional<AwsError> Refusal(const ValidationErrors& invalid,
+                                const std::optional<LayerId>& layer,
+                                const RequestContext& context) {
+  if (auto error = invalid.Error()) return error;
+  return WrongRegion(*layer, context);
+}
+
+// 204 with no body: DeleteLayerVersion, RemoveLayerVersionPermission.
+OperationResponse NoContent() {
+  OperationResponse response;
+  response.http_status = 204;
+  response.raw_body = "";
+  return response;
+}
+
 std::optional<int64_t> ParseVersionNumber(std::string_view value, ValidationErrors& errors) {
   int64_t number = 0;
   auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
@@ -273,8 +290,7 @@ OperationResult LambdaService::PublishLayerVersion(OperationRequest& request) {
   const json::value* content = request.input.if_contains("Content");
   if (content == nullptr || content->is_null())
     invalid.Add("null", "content", "Member must not be null");
-  if (auto error = invalid.Error()) return Unexpected(*error);
-  if (auto error = WrongRegion(*layer, request.context)) return Unexpected(*error);
+  if (auto error = Refusal(invalid, layer, request.context)) return Unexpected(*error);
   if (layer->account != request.context.account_id)
     return Unexpected(errors::AccessDenied(request.context.account_id, "lambda:PublishLayerVersion",
                                            layer->Arn()));
@@ -346,8 +362,7 @@ OperationResult LambdaService::GetLayerVersion(OperationRequest& request) {
   ValidationErrors invalid;
   auto layer = ParseLayerName(Label(request, "LayerName"), request.context, invalid);
   auto number = ParseVersionNumber(Label(request, "VersionNumber"), invalid);
-  if (auto error = invalid.Error()) return Unexpected(*error);
-  if (auto error = WrongRegion(*layer, request.context)) return Unexpected(*error);
+  if (auto error = Refusal(invalid, layer, request.context)) return Unexpected(*error);
   auto version = ReadableVersion(layers_, *layer, *number, request.context);
   if (!version) return Unexpected(version.error());
   OperationResponse response;
@@ -411,8 +426,7 @@ OperationResult LambdaService::ListLayerVersions(OperationRequest& request) {
   ValidationErrors invalid;
   auto layer = ParseLayerName(Label(request, "LayerName"), request.context, invalid);
   ListFilters filters = ParseListFilters(request, invalid);
-  if (auto error = invalid.Error()) return Unexpected(*error);
-  if (auto error = WrongRegion(*layer, request.context)) return Unexpected(*error);
+  if (auto error = Refusal(invalid, layer, request.context)) return Unexpected(*error);
   int64_t below = INT64_MAX;
   if (filters.marker) {
     auto decoded = Base64Decode(*filters.marker);
@@ -453,16 +467,12 @@ OperationResult LambdaService::DeleteLayerVersion(OperationRequest& request) {
   ValidationErrors invalid;
   auto layer = ParseLayerName(Label(request, "LayerName"), request.context, invalid);
   auto number = ParseVersionNumber(Label(request, "VersionNumber"), invalid);
-  if (auto error = invalid.Error()) return Unexpected(*error);
-  if (auto error = WrongRegion(*layer, request.context)) return Unexpected(*error);
+  if (auto error = Refusal(invalid, layer, request.context)) return Unexpected(*error);
   if (auto owner = RequireOwner(*layer, *number, request.context, "lambda:DeleteLayerVersion");
       !owner)
     return Unexpected(owner.error());
   if (auto deleted = layers_.Delete(*layer, *number); !deleted) return Unexpected(deleted.error());
-  OperationResponse response;
-  response.http_status = 204;
-  response.raw_body = "";
-  return response;
+  return NoContent();
 }
 
 OperationResult LambdaService::AddLayerVersionPermission(OperationRequest& request) {
@@ -511,8 +521,7 @@ OperationResult LambdaService::AddLayerVersionPermission(OperationRequest& reque
     }
     invalid.Pattern(*organization, "organizationId", well_formed, kOrganizationIdPattern);
   }
-  if (auto error = invalid.Error()) return Unexpected(*error);
-  if (auto error = WrongRegion(*layer, request.context)) return Unexpected(*error);
+  if (auto error = Refusal(invalid, layer, request.context)) return Unexpected(*error);
   if (organization && account_principal != "*")
     return Unexpected(errors::InvalidParameterValue(
         "OrganizationId can only be specified together with Principal '*'."));
@@ -557,8 +566,7 @@ OperationResult LambdaService::RemoveLayerVersionPermission(OperationRequest& re
   std::string sid = Label(request, "StatementId");
   invalid.Length(sid, "statementId", 1, 100);
   invalid.Pattern(sid, "statementId", IsLayerNameChars(sid), kStatementIdPattern);
-  if (auto error = invalid.Error()) return Unexpected(*error);
-  if (auto error = WrongRegion(*layer, request.context)) return Unexpected(*error);
+  if (auto error = Refusal(invalid, layer, request.context)) return Unexpected(*error);
   if (auto owner =
           RequireOwner(*layer, *number, request.context, "lambda:RemoveLayerVersionPermission");
       !owner)
@@ -580,18 +588,14 @@ OperationResult LambdaService::RemoveLayerVersionPermission(OperationRequest& re
             errors::ResourceNotFound("Statement " + sid + " is not found in resource policy."));
       });
   if (!changed) return Unexpected(changed.error());
-  OperationResponse response;
-  response.http_status = 204;
-  response.raw_body = "";
-  return response;
+  return NoContent();
 }
 
 OperationResult LambdaService::GetLayerVersionPolicy(OperationRequest& request) {
   ValidationErrors invalid;
   auto layer = ParseLayerName(Label(request, "LayerName"), request.context, invalid);
   auto number = ParseVersionNumber(Label(request, "VersionNumber"), invalid);
-  if (auto error = invalid.Error()) return Unexpected(*error);
-  if (auto error = WrongRegion(*layer, request.context)) return Unexpected(*error);
+  if (auto error = Refusal(invalid, layer, request.context)) return Unexpected(*error);
   if (auto owner = RequireOwner(*layer, *number, request.context, "lambda:GetLayerVersionPolicy");
       !owner)
     return Unexpected(owner.error());

@@ -1,5 +1,6 @@
 #include "lambda/layers/layer_store.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -237,27 +238,10 @@ std::optional<LayerVersion> LayerStore::Get(const LayerId& layer, int64_t versio
   return Deserialize(layer, version, text);
 }
 
-std::vector<LayerVersion> LayerStore::Versions(const LayerId& layer) const {
+std::vector<LayerVersion> LayerStore::VersionsUnder(const std::string& prefix) const {
   std::vector<LayerVersion> versions;
   storage::Keyspace* space = Space(false);
   if (space == nullptr) return versions;
-  std::string prefix = VersionPrefix(layer);
-  auto iterator = engine_.NewIterator(space, PrefixEnd(prefix));
-  for (iterator->Seek(prefix); iterator->Valid(); iterator->Next()) {
-    auto parsed = ParseVersionKey(iterator->key());
-    if (!parsed) continue;
-    if (auto version = Deserialize(parsed->first, parsed->second, iterator->value()))
-      versions.push_back(std::move(*version));
-  }
-  return {versions.rbegin(), versions.rend()};
-}
-
-std::vector<LayerVersion> LayerStore::AllVersions(const std::string& account,
-                                                  const std::string& region) const {
-  std::vector<LayerVersion> versions;
-  storage::Keyspace* space = Space(false);
-  if (space == nullptr) return versions;
-  std::string prefix = LayerPrefix('v', account, region);
   auto iterator = engine_.NewIterator(space, PrefixEnd(prefix));
   for (iterator->Seek(prefix); iterator->Valid(); iterator->Next()) {
     auto parsed = ParseVersionKey(iterator->key());
@@ -266,6 +250,17 @@ std::vector<LayerVersion> LayerStore::AllVersions(const std::string& account,
       versions.push_back(std::move(*version));
   }
   return versions;
+}
+
+std::vector<LayerVersion> LayerStore::Versions(const LayerId& layer) const {
+  std::vector<LayerVersion> versions = VersionsUnder(VersionPrefix(layer));
+  std::reverse(versions.begin(), versions.end());
+  return versions;
+}
+
+std::vector<LayerVersion> LayerStore::AllVersions(const std::string& account,
+                                                  const std::string& region) const {
+  return VersionsUnder(LayerPrefix('v', account, region));
 }
 
 Expected<void, AwsError> LayerStore::Delete(const LayerId& layer, int64_t version) {

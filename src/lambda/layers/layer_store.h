@@ -106,6 +106,8 @@ class LayerStore {
   // The keyspace, created on the first write (a lamina without layers does not pay for it at
   // every start); reads find none until then.
   storage::Keyspace* Space(bool create) const;
+  // The versions whose keys start with `prefix`, in key order.
+  std::vector<LayerVersion> VersionsUnder(const std::string& prefix) const;
 
   storage::Engine& engine_;
   storage::BlobRefs& refs_;
