@@ -50,11 +50,6 @@ void HashTree(Sha256Hasher& hasher, const fs::path& root) {
   }
 }
 
-std::string NormalizedName(std::string name) {
-  for (char& c : name) c = c == '-' || c == '.' ? '_' : static_cast<char>(std::tolower(c));
-  return name;
-}
-
 // name → version of every *.dist-info in the python/ folders of the layers `layer` depends
 // on, transitively.
 std::map<std::string, std::string> ProvidedDistributions(const Workspace& workspace,
@@ -68,12 +63,8 @@ std::map<std::string, std::string> ProvidedDistributions(const Workspace& worksp
     fs::path python = dependency->BuildDir() / "python";
     if (!fs::is_directory(python, error)) continue;
     for (const auto& entry : fs::directory_iterator(python, error)) {
-      std::string folder = entry.path().filename().string();
-      size_t suffix = folder.rfind(".dist-info");
-      size_t dash = folder.find('-');
-      if (suffix == std::string::npos || dash == std::string::npos || dash > suffix) continue;
-      provided.emplace(NormalizedName(folder.substr(0, dash)),
-                       folder.substr(dash + 1, suffix - dash - 1));
+      if (auto distribution = DistributionOf(entry.path().filename().string()))
+        provided.emplace(distribution->name, distribution->version);
     }
   }
   return provided;
@@ -86,11 +77,8 @@ void RemoveDistributions(const fs::path& python, const std::map<std::string, std
   if (names.empty() || !fs::is_directory(python, error)) return;
   std::vector<fs::path> infos;
   for (const auto& entry : fs::directory_iterator(python, error)) {
-    std::string folder = entry.path().filename().string();
-    size_t dash = folder.find('-');
-    if (folder.size() > 10 && folder.substr(folder.size() - 10) == ".dist-info" &&
-        dash != std::string::npos && names.count(NormalizedName(folder.substr(0, dash))))
-      infos.push_back(entry.path());
+    auto distribution = DistributionOf(entry.path().filename().string());
+    if (distribution && names.count(distribution->name)) infos.push_back(entry.path());
   }
   for (const fs::path& info : infos) {
     std::ifstream record(info / "RECORD");

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -26,9 +27,6 @@ namespace json = boost::json;
 
 namespace {
 
-// AWS's limits for layers, in bytes.
-constexpr uint64_t kMaxZippedBytes = 50ull * 1024 * 1024;
-constexpr uint64_t kMaxUnzippedBytes = 262144000;
 constexpr double kBytesPerMb = 1024.0 * 1024.0;
 
 constexpr char kUsage[] =
@@ -94,26 +92,6 @@ struct Options {
   int level = 6;
   unsigned jobs = 0;
 };
-
-uint64_t TreeBytes(const fs::path& root) {
-  uint64_t total = 0;
-  std::error_code error;
-  if (!fs::is_directory(root, error)) return 0;
-  for (fs::recursive_directory_iterator it(root, error), end; !error && it != end;
-       it.increment(error)) {
-    std::error_code size_error;
-    if (it->is_regular_file(size_error) && !it->is_symlink(size_error) &&
-        it->path().filename() != ".lamina-build")
-      total += it->file_size(size_error);
-  }
-  return total;
-}
-
-std::string Megabytes(uint64_t bytes) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.1f", static_cast<double>(bytes) / kBytesPerMb);
-  return text;
-}
 
 // Left-aligned columns, as the seed's status table.
 void PrintTable(std::ostream& out, const std::vector<std::string>& header,
@@ -266,44 +244,13 @@ int PackageVerb(const std::vector<const Layer*>& layers, const Options& options,
   std::vector<std::vector<std::string>> rows;
   bool ok = true;
   for (const Layer* layer : layers) {
-    std::error_code error;
-    if (!fs::is_directory(layer->BuildDir(), error)) {
-      err << "✗ " << layer->name << ": not built; run `lamina layer build " << layer->name
-          << "` first\n";
-      ok = false;
-      continue;
-    }
-    PackageOptions package_options;
-    package_options.level = options.level;
-    package_options.threads = options.jobs;
-    package_options.include = layer->manifest.include;
-    package_options.exclude = layer->manifest.exclude;
-    auto packaged = PackageTree(layer->BuildDir(), package_options);
+    auto packaged = PackageLayer(*layer, PackageOptionsFor(*layer, options.level, options.jobs));
     if (!packaged) {
       err << "✗ " << layer->name << ": " << packaged.error() << "\n";
       ok = false;
       continue;
     }
-    fs::create_directories(layer->DistDir(), error);
-    auto write = [&](const fs::path& path, std::string_view data) {
-      fs::path temp = path;
-      temp += ".tmp";
-      std::ofstream file(temp, std::ios::binary | std::ios::trunc);
-      file.write(data.data(), static_cast<std::streamsize>(data.size()));
-      file.close();
-      if (!file) return false;
-      std::error_code rename_error;
-      fs::rename(temp, path, rename_error);
-      return !rename_error;
-    };
     fs::path zip = layer->ZipPath();
-    if (!write(zip, packaged->archive) ||
-        !write(fs::path(zip.string() + ".md5"), packaged->md5_hex + "\n") ||
-        !write(fs::path(zip.string() + ".sha256"), packaged->sha256_base64 + "\n")) {
-      err << "✗ " << layer->name << ": cannot write " << zip.string() << "\n";
-      ok = false;
-      continue;
-    }
     if (packaged->archive.size() > kMaxZippedBytes) {
       // A warning, not a failure: such a zip is still published through S3.
       err << "⚠ " << layer->name << ": the zip is " << Megabytes(packaged->archive.size())
@@ -475,10 +422,7 @@ int ReportVerb(const std::vector<const Layer*>& layers, const Options& options, 
     std::vector<TreeFile> files = ListTree(layer->BuildDir());
     uint64_t size = 0;
     for (const TreeFile& file : files) size += file.bytes;
-    PackageOptions package_options;
-    package_options.include = layer->manifest.include;
-    package_options.exclude = layer->manifest.exclude;
-    auto packaged = PackageTree(layer->BuildDir(), package_options);
+    auto packaged = PackageTree(layer->BuildDir(), PackageOptionsFor(*layer));
     if (!packaged) {
       err << "✗ " << layer->name << ": " << packaged.error() << "\n";
       ok = false;
@@ -556,19 +500,29 @@ int ReportVerb(const std::vector<const Layer*>& layers, const Options& options, 
   return ok ? 0 : 1;
 }
 
-int InitStoreVerb(const Options& options, std::ostream& out, std::ostream& err) {
+// The AWS client settings for `verb`, and the metadata table's region (--table-region, else the
+// client's). Says what is missing on `err` and returns nullopt when something is.
+std::optional<std::pair<client::ResolvedClient, std::string>> ResolveForTable(
+    const Options& options, const char* verb, std::ostream& err) {
   auto resolved = client::Resolve(options.client, client::ProcessEnvironment());
   if (!resolved) {
-    err << "lamina layer init-store: " << resolved.error() << "\n";
-    return 1;
+    err << "lamina layer " << verb << ": " << resolved.error() << "\n";
+    return std::nullopt;
   }
   std::string region =
       options.publish.table_region.empty() ? resolved->region : options.publish.table_region;
   if (region.empty()) {
-    err << "lamina layer init-store: no region: give --region or set AWS_REGION\n";
-    return 1;
+    err << "lamina layer " << verb << ": no region: give --region or set AWS_REGION\n";
+    return std::nullopt;
   }
-  client::AwsClient aws(*resolved);
+  return std::make_pair(std::move(*resolved), std::move(region));
+}
+
+int InitStoreVerb(const Options& options, std::ostream& out, std::ostream& err) {
+  auto target = ResolveForTable(options, "init-store", err);
+  if (!target) return 1;
+  auto& [resolved, region] = *target;
+  client::AwsClient aws(resolved);
   auto result = InitStore(aws, options.publish.table, region);
   if (!result) {
     err << "lamina layer init-store: " << result.error() << "\n";
@@ -663,21 +617,13 @@ int PinVerb(const Options& options, std::ostream& out, std::ostream& err) {
 }
 
 int StoreReportVerb(const Options& options, std::ostream& out, std::ostream& err) {
-  auto resolved = client::Resolve(options.client, client::ProcessEnvironment());
-  if (!resolved) {
-    err << "lamina layer report: " << resolved.error() << "\n";
-    return 1;
-  }
-  std::string region =
-      options.publish.table_region.empty() ? resolved->region : options.publish.table_region;
-  if (region.empty()) {
-    err << "lamina layer report: no region: give --region or set AWS_REGION\n";
-    return 1;
-  }
+  auto target = ResolveForTable(options, "report", err);
+  if (!target) return 1;
+  auto& [resolved, region] = *target;
   // A missing table or denied access is one clear error, not a run of retries.
   client::RetryPolicy retry;
   retry.max_attempts = 2;
-  client::AwsClient aws(*resolved, retry);
+  client::AwsClient aws(resolved, retry);
   StoreReportOptions store;
   store.distributions = options.distributions;
   store.table = options.publish.table;

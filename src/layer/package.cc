@@ -135,4 +135,38 @@ Expected<PackageResult, std::string> PackageTree(const fs::path& root,
   return result;
 }
 
+PackageOptions PackageOptionsFor(const Layer& layer, int level, unsigned threads) {
+  PackageOptions options;
+  options.level = level;
+  options.threads = threads;
+  options.include = layer.manifest.include;
+  options.exclude = layer.manifest.exclude;
+  return options;
+}
+
+Expected<PackageResult, std::string> PackageLayer(const Layer& layer,
+                                                  const PackageOptions& options) {
+  std::error_code error;
+  if (!fs::is_directory(layer.BuildDir(), error))
+    return Unexpected("not built; run `lamina layer build " + layer.name + "` first");
+  auto packaged = PackageTree(layer.BuildDir(), options);
+  if (!packaged) return Unexpected(packaged.error());
+  fs::create_directories(layer.DistDir(), error);
+  auto write = [](const fs::path& path, std::string_view data) {
+    fs::path temp = path;
+    temp += ".tmp";
+    std::ofstream file(temp, std::ios::binary | std::ios::trunc);
+    file.write(data.data(), static_cast<std::streamsize>(data.size()));
+    file.close();
+    std::error_code rename_error;
+    if (file) fs::rename(temp, path, rename_error);
+    return file && !rename_error;
+  };
+  std::string zip = layer.ZipPath().string();
+  if (!write(zip, packaged->archive) || !write(zip + ".md5", packaged->md5_hex + "\n") ||
+      !write(zip + ".sha256", packaged->sha256_base64 + "\n"))
+    return Unexpected("cannot write " + zip);
+  return packaged;
+}
+
 }  // namespace lamina::layer

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/expected.h"
+#include "layer/workspace.h"
 
 namespace lamina::layer {
 
@@ -39,5 +40,13 @@ struct PackageResult {
 // Zips the tree under `root`. Errors name the file that could not be read.
 Expected<PackageResult, std::string> PackageTree(const std::filesystem::path& root,
                                                  const PackageOptions& options = {});
+
+// The package options of `layer`: its manifest's include and exclude globs.
+PackageOptions PackageOptionsFor(const Layer& layer, int level = 6, unsigned threads = 0);
+
+// Packages `layer`'s build and writes dist/<name>.zip with its .md5 and .sha256 beside it (each
+// through a temporary file and a rename). Errors: not built, unreadable files, cannot write.
+Expected<PackageResult, std::string> PackageLayer(const Layer& layer,
+                                                  const PackageOptions& options);
 
 }  // namespace lamina::layer

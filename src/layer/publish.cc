@@ -181,19 +181,8 @@ Expected<std::string, std::string> InitStore(client::AwsClient& client, const st
 
 Expected<PublishOutcome, std::string> Publish(const client::ResolvedClient& resolved,
                                               const Layer& layer, const PublishOptions& options) {
-  std::error_code error;
-  if (!std::filesystem::is_directory(layer.BuildDir(), error))
-    return Unexpected("not built; run `lamina layer build " + layer.name + "` first");
-  PackageOptions package_options;
-  package_options.include = layer.manifest.include;
-  package_options.exclude = layer.manifest.exclude;
-  auto packaged = PackageTree(layer.BuildDir(), package_options);
+  auto packaged = PackageLayer(layer, PackageOptionsFor(layer));
   if (!packaged) return Unexpected(packaged.error());
-  std::filesystem::create_directories(layer.DistDir(), error);
-  std::ofstream(layer.ZipPath(), std::ios::binary | std::ios::trunc) << packaged->archive;
-  std::ofstream(layer.ZipPath().string() + ".md5", std::ios::trunc) << packaged->md5_hex << "\n";
-  std::ofstream(layer.ZipPath().string() + ".sha256", std::ios::trunc)
-      << packaged->sha256_base64 << "\n";
 
   PublishOutcome outcome;
   outcome.md5_hex = packaged->md5_hex;

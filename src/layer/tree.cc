@@ -1,6 +1,8 @@
 #include "layer/tree.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 
 namespace lamina::layer {
 
@@ -76,6 +78,32 @@ std::string PackageOf(std::string_view path) {
     return std::string(take(rest));
   }
   return std::string(take(rest));
+}
+
+std::optional<Distribution> DistributionOf(std::string_view folder) {
+  constexpr std::string_view kSuffix = ".dist-info";
+  if (folder.size() <= kSuffix.size() || folder.substr(folder.size() - kSuffix.size()) != kSuffix)
+    return std::nullopt;
+  folder.remove_suffix(kSuffix.size());
+  size_t dash = folder.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  Distribution distribution{std::string(folder.substr(0, dash)),
+                            std::string(folder.substr(dash + 1))};
+  for (char& c : distribution.name)
+    c = c == '-' || c == '.' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return distribution;
+}
+
+uint64_t TreeBytes(const fs::path& root) {
+  uint64_t total = 0;
+  for (const TreeFile& file : ListTree(root)) total += file.bytes;
+  return total;
+}
+
+std::string Megabytes(uint64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1f", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  return text;
 }
 
 std::map<std::string, uint64_t> PackageSizes(const std::vector<TreeFile>& files) {

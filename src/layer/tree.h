@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,7 +33,27 @@ std::vector<TreeFile> ListTree(const std::filesystem::path& root);
 // client-s3/…, and the top folder ("bin", "lib") otherwise.
 std::string PackageOf(std::string_view path);
 
+// A distribution as its "<name>-<version>.dist-info" folder names it, the name normalized as
+// pip compares names (lower case, '-' and '.' as '_').
+struct Distribution {
+  std::string name;
+  std::string version;
+};
+// nullopt when `folder` (a folder name, not a path) is not a dist-info folder.
+std::optional<Distribution> DistributionOf(std::string_view folder);
+
 // Bytes per package.
 std::map<std::string, uint64_t> PackageSizes(const std::vector<TreeFile>& files);
+
+// The bytes of every file ListTree finds under `root`; 0 when it does not exist.
+uint64_t TreeBytes(const std::filesystem::path& root);
+
+// Lambda's limits for layers (Lambda quotas).
+inline constexpr uint64_t kMaxZippedBytes = 50ull * 1024 * 1024;  // direct upload
+inline constexpr uint64_t kMaxUnzippedBytes = 262144000;          // a function and all its layers
+inline constexpr size_t kMaxLayersPerFunction = 5;
+
+// `bytes` in MB of 1,048,576 bytes (as Lambda counts its limits), one decimal: "12.3".
+std::string Megabytes(uint64_t bytes);
 
 }  // namespace lamina::layer

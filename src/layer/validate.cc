@@ -19,16 +19,9 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr uint64_t kMaxZippedBytes = 50ull * 1024 * 1024;
-constexpr uint64_t kMaxUnzippedBytes = 262144000;
-constexpr size_t kMaxLayersPerFunction = 5;
 constexpr double kBudgetWarning = 0.9;
 
-std::string Mb(uint64_t bytes) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%.1f MB", static_cast<double>(bytes) / (1024.0 * 1024.0));
-  return text;
-}
+std::string Mb(uint64_t bytes) { return Megabytes(bytes) + " MB"; }
 
 // The folders of a layer where Python finds modules.
 std::vector<fs::path> PythonPaths(const Layer& layer) {
@@ -226,10 +219,7 @@ Expected<Validation, std::string> Validate(const Workspace& workspace, const Lay
   Validation validation;
   std::vector<TreeFile> files = ListTree(layer.BuildDir());
   for (const TreeFile& file : files) validation.size_bytes += file.bytes;
-  PackageOptions package_options;
-  package_options.include = layer.manifest.include;
-  package_options.exclude = layer.manifest.exclude;
-  auto packaged = PackageTree(layer.BuildDir(), package_options);
+  auto packaged = PackageTree(layer.BuildDir(), PackageOptionsFor(layer));
   if (!packaged) return Unexpected(packaged.error());
   validation.zip_bytes = packaged->archive.size();
 
@@ -238,7 +228,7 @@ Expected<Validation, std::string> Validate(const Workspace& workspace, const Lay
     validation.errors.push_back("the zip is " + Mb(validation.zip_bytes) +
                                 ", over Lambda's 50 MB for direct upload");
   validation.layer_count = ordered->size();
-  std::map<std::string, std::pair<std::string, std::string>> owners;    // file → (layer, ...)
+  std::map<std::string, std::string> owners;  // file → the layer it came from
   std::map<std::string, std::pair<std::string, std::string>> versions;  // dist → (version, layer)
   size_t shared_files = 0;
   std::string shared_example;
@@ -246,23 +236,21 @@ Expected<Validation, std::string> Validate(const Workspace& workspace, const Lay
     std::vector<TreeFile> member_files = member == &layer ? files : ListTree(member->BuildDir());
     for (const TreeFile& file : member_files) {
       validation.combined_bytes += file.bytes;
-      auto [owner, inserted] = owners.emplace(file.path, std::make_pair(member->name, ""));
-      if (!inserted && owner->second.first != member->name &&
+      auto [owner, inserted] = owners.emplace(file.path, member->name);
+      if (!inserted && owner->second != member->name &&
           file.path.find(".dist-info/") == std::string::npos) {
         if (shared_files++ == 0)
-          shared_example = file.path + " (" + owner->second.first + ", " + member->name + ")";
+          shared_example = file.path + " (" + owner->second + ", " + member->name + ")";
       }
       // python/<name>-<version>.dist-info/METADATA names a distribution and its version.
       size_t info = file.path.find(".dist-info/METADATA");
       if (info != std::string::npos && file.path.rfind("python/", 0) == 0) {
-        std::string folder =
-            file.path.substr(file.path.rfind('/', info) + 1, info - file.path.rfind('/', info) - 1);
-        size_t dash = folder.find('-');
-        std::string dist = folder.substr(0, dash);
-        std::transform(dist.begin(), dist.end(), dist.begin(), [](unsigned char c) {
-          return c == '-' || c == '.' ? '_' : static_cast<char>(std::tolower(c));
-        });
-        std::string version = dash == std::string::npos ? "" : folder.substr(dash + 1);
+        size_t start = file.path.rfind('/', info) + 1;
+        auto distribution = DistributionOf(
+            std::string_view(file.path).substr(start, info + 10 - start));  // …/x-1.0.dist-info
+        if (!distribution) continue;
+        const std::string& dist = distribution->name;
+        const std::string& version = distribution->version;
         auto [seen, first] = versions.emplace(dist, std::make_pair(version, member->name));
         if (!first && seen->second.first != version)
           validation.conflicts.push_back(dist + " " + seen->second.first + " in " +
