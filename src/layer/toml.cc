@@ -185,28 +185,17 @@ class Parser {
       }
       if (AtEnd()) return Unexpected(std::string("unterminated string"));
       char escape = text_[pos_++];
+      static constexpr std::pair<char, char> kSimple[] = {{'n', '\n'}, {'t', '\t'}, {'r', '\r'},
+                                                          {'b', '\b'}, {'f', '\f'}, {'"', '"'},
+                                                          {'\\', '\\'}};
+      bool simple = false;
+      for (auto [letter, meaning] : kSimple)
+        if (escape == letter) {
+          out.push_back(meaning);
+          simple = true;
+        }
+      if (simple) continue;
       switch (escape) {
-        case 'n':
-          out.push_back('\n');
-          break;
-        case 't':
-          out.push_back('\t');
-          break;
-        case 'r':
-          out.push_back('\r');
-          break;
-        case 'b':
-          out.push_back('\b');
-          break;
-        case 'f':
-          out.push_back('\f');
-          break;
-        case '"':
-          out.push_back('"');
-          break;
-        case '\\':
-          out.push_back('\\');
-          break;
         case 'u':
         case 'U': {
           size_t digits = escape == 'u' ? 4 : 8;

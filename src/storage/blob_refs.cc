@@ -24,9 +24,13 @@ uint64_t BlobRefs::Count(std::string_view id) const {
   return count;
 }
 
+size_t BlobRefs::StripeOf(std::string_view id) {
+  return std::hash<std::string_view>()(id) % kStripes;
+}
+
 std::vector<size_t> BlobRefs::StripesOf(const std::vector<std::string>& ids) const {
   std::vector<size_t> stripes;
-  for (const std::string& id : ids) stripes.push_back(std::hash<std::string>()(id) % kStripes);
+  for (const std::string& id : ids) stripes.push_back(StripeOf(id));
   std::sort(stripes.begin(), stripes.end());
   stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
   return stripes;
@@ -37,8 +41,7 @@ Expected<std::string, Status> BlobRefs::Store(std::string_view data) { return bl
 Status BlobRefs::AddAndCommit(std::string_view id, std::string_view data, WriteBatch& batch) {
   Keyspace* counts = Counts(true);
   if (counts == nullptr) return Status::Internal("no blob_refs keyspace");
-  std::string key(id);
-  std::lock_guard lock(stripes_[StripesOf({key})[0]]);
+  std::lock_guard lock(stripes_[StripeOf(id)]);
   // A concurrent release may have removed an identical blob since it was stored.
   if (!blobs_.Contains(id)) {
     auto again = blobs_.Put(data);
@@ -82,7 +85,7 @@ Status BlobRefs::ReleaseAndCommit(const std::vector<std::string>& ids, WriteBatc
 Status BlobRefs::CollectGarbage() {
   // Without blobs there is nothing to collect (and no keyspace needs opening).
   for (const std::string& id : blobs_.List()) {
-    std::lock_guard lock(stripes_[StripesOf({id})[0]]);
+    std::lock_guard lock(stripes_[StripeOf(id)]);
     if (Count(id) == 0)
       if (Status status = blobs_.Remove(id); !status.ok()) return status;
   }

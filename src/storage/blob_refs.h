@@ -47,6 +47,8 @@ class BlobRefs {
 
  private:
   static constexpr size_t kStripes = 64;
+  static size_t StripeOf(std::string_view id);
+  // The stripes of `ids`, sorted and unique: the order every caller locks them in.
   std::vector<size_t> StripesOf(const std::vector<std::string>& ids) const;
 
   // The counts' keyspace; created on the first write, so a lamina that never stores a blob
