@@ -93,6 +93,8 @@ def test_one_failed_condition_changes_nothing_and_reasons_are_in_order(ddb):
        "Delete": {"TableName": TABLE, "Key": key("f")}}], "only contain one of"),
     ([{"Update": {"TableName": TABLE, "Key": key("g"), "UpdateExpression": "SET pk = :x",
                   "ExpressionAttributeValues": {":x": {"S": "y"}}}}], "part of the key"),
+    ([{"Update": {"TableName": TABLE, "Key": key("h")}}], "updateExpression"),
+    ([{"ConditionCheck": {"TableName": TABLE, "Key": key("i")}}], "conditionExpression"),
 ])
 def test_invalid_transactions(raw, items, fragment):
     with pytest.raises(ClientError) as info:

@@ -50,7 +50,7 @@ def wait_until(predicate, seconds=10):
     return predicate()
 
 
-def test_update_and_describe(ddb):
+def test_update_and_describe(server, ddb):
     create(ddb, "ttl-api")
     assert ddb.describe_time_to_live(TableName="ttl-api")["TimeToLiveDescription"] == {
         "TimeToLiveStatus": "DISABLED"}
@@ -72,6 +72,16 @@ def test_update_and_describe(ddb):
     assert error["Message"] == "TimeToLive is already disabled"
     error = error_of(ddb.describe_time_to_live, TableName="missing")
     assert error["Code"] == "ResourceNotFoundException"
+    error = error_of(ddb.update_time_to_live, TableName="missing",
+                     TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"})
+    assert error["Code"] == "ResourceNotFoundException"
+    raw = make_client(server, "dynamodb", parameter_validation=False)
+    error = error_of(raw.update_time_to_live, TableName="ttl-api",
+                     TimeToLiveSpecification={"Enabled": True, "AttributeName": "x" * 256})
+    assert error["Code"] == "ValidationException" and "255" in error["Message"]
+    error = error_of(raw.update_time_to_live, TableName="ttl-api",
+                     TimeToLiveSpecification={"Enabled": True})
+    assert error["Code"] == "ValidationException" and "attributeName" in error["Message"]
 
 
 @pytest.mark.parametrize("sort_key", [True, False], ids=["with-sort-key", "partition-only"])

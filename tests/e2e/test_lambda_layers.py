@@ -13,6 +13,7 @@ import zipfile
 from urllib.parse import urlsplit
 
 import pytest
+from botocore.exceptions import ClientError
 
 from conftest import DEFAULT_ACCOUNT, REGION, run_aws
 from lambda_helpers import (CREATED_DATE_RE, UNZIPPED_LIMIT, access_denied, assert_downloads,
@@ -403,6 +404,24 @@ def test_permission_conflicts_and_revisions(lam):
     policy = lam.get_layer_version_policy(LayerName=name, VersionNumber=1)
     assert policy["RevisionId"] == first["RevisionId"]
     assert [s["Sid"] for s in json.loads(policy["Policy"])["Statement"]] == ["s1"]
+
+
+def test_policy_over_20_kb_is_rejected_and_kept_as_it_was(lam):
+    name = unique()
+    publish(lam, name)
+    added = 0
+    with pytest.raises(ClientError) as info:
+        for index in range(400):  # ~150 bytes a statement: past 20,480 well before 400
+            lam.add_layer_version_permission(LayerName=name, VersionNumber=1,
+                                             StatementId=f"statement-{index:04d}",
+                                             Action="lambda:GetLayerVersion",
+                                             Principal=f"{100000000000 + index}")
+            added += 1
+    error = info.value.response
+    assert error["Error"]["Code"] == "PolicyLengthExceededException", error
+    assert "bigger than the limit (20480)" in error["Error"]["Message"]
+    document = lam.get_layer_version_policy(LayerName=name, VersionNumber=1)["Policy"]
+    assert len(json.loads(document)["Statement"]) == added and len(document) <= 20480
 
 
 def test_remove_permission(lam):

@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <map>
+#include <thread>
 
 #include "client/aws_client.h"
 #include "client/credentials.h"
@@ -156,6 +159,105 @@ TEST(HttpClient, AServerThatNeverAnswersTimesOut) {
   ASSERT_FALSE(reply.has_value());
   EXPECT_NE(reply.error().find("timed out"), std::string::npos) << reply.error();
   EXPECT_LT(elapsed, std::chrono::seconds(3));
+}
+
+}  // namespace
+}  // namespace lamina::client
+
+namespace lamina::client {
+namespace {
+
+// A loopback server answering each connection with the next canned reply (or closing it
+// without one when the reply is empty), counting the requests it read.
+class ScriptedServer {
+ public:
+  explicit ScriptedServer(std::vector<std::string> replies)
+      : acceptor_(io_,
+                  boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0)),
+        replies_(std::move(replies)) {
+    thread_ = std::thread([this] {
+      for (const std::string& reply : replies_) {
+        boost::asio::ip::tcp::socket socket(io_);
+        boost::system::error_code error;
+        acceptor_.accept(socket, error);
+        if (error) return;
+        std::string request;
+        char buffer[4096];
+        while (request.find("\r\n\r\n") == std::string::npos) {
+          size_t got = socket.read_some(boost::asio::buffer(buffer), error);
+          if (error) break;
+          request.append(buffer, got);
+        }
+        ++requests_;
+        if (!reply.empty()) boost::asio::write(socket, boost::asio::buffer(reply), error);
+        socket.close(error);
+      }
+    });
+  }
+  ~ScriptedServer() { thread_.join(); }
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
+  }
+  int requests() const { return requests_; }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::vector<std::string> replies_;
+  std::atomic<int> requests_{0};
+  std::thread thread_;
+};
+
+std::string Reply(int status, const std::string& body) {
+  return "HTTP/1.1 " + std::to_string(status) +
+         " X\r\nContent-Type: application/x-amz-json-1.0"
+         "\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+}
+
+AwsClient ClientFor(const ScriptedServer& server) {
+  ResolvedClient resolved;
+  resolved.credentials = {"AKID", "secret", "", "test"};
+  resolved.region = "us-east-1";
+  resolved.endpoint_url = server.url();
+  RetryPolicy retry;
+  retry.base = std::chrono::milliseconds(1);
+  retry.timeout = std::chrono::milliseconds(2000);
+  return AwsClient(resolved, retry);
+}
+
+TEST(AwsClient, RetriesThrottlingThenSucceeds) {
+  ScriptedServer server({Reply(400, R"({"__type":"x#ThrottlingException","message":"slow"})"),
+                         Reply(503, R"({"__type":"ServiceUnavailable"})"),
+                         Reply(200, R"({"ok":1})")});
+  auto client = ClientFor(server);
+  auto reply = client.Json("dynamodb", "us-east-1", "DynamoDB_20120810.ListTables", {});
+  ASSERT_TRUE(reply.has_value()) << reply.error().Describe();
+  EXPECT_EQ(reply->at("ok").as_int64(), 1);
+  EXPECT_EQ(server.requests(), 3);
+}
+
+TEST(AwsClient, ClientErrorsAreNotRetriedAndCarryTheirCode) {
+  ScriptedServer server(
+      {Reply(400, R"({"__type":"com.amazon#ValidationException","message":"bad"})")});
+  auto client = ClientFor(server);
+  auto reply = client.Json("dynamodb", "us-east-1", "DynamoDB_20120810.ListTables", {});
+  ASSERT_FALSE(reply.has_value());
+  EXPECT_EQ(reply.error().code, "ValidationException");
+  EXPECT_EQ(reply.error().message, "bad");
+  EXPECT_EQ(reply.error().http_status, 400);
+  EXPECT_EQ(server.requests(), 1);
+}
+
+TEST(AwsClient, APostWhoseReplyIsLostIsNotRepeated) {
+  // The request reached the server; repeating a POST could publish a layer twice.
+  ScriptedServer server({""});
+  auto client = ClientFor(server);
+  auto reply = client.Json("dynamodb", "us-east-1", "DynamoDB_20120810.PutItem", {});
+  ASSERT_FALSE(reply.has_value());
+  EXPECT_EQ(reply.error().code, "TransportError");
+  EXPECT_EQ(reply.error().attempts, 1);
+  EXPECT_EQ(server.requests(), 1);
 }
 
 }  // namespace

@@ -134,6 +134,23 @@ TEST(Zip, RejectsEntriesThatShareData) {
   EXPECT_NE(result.error().find("overlap"), std::string::npos) << result.error();
 }
 
+TEST(Zip, RejectsEncryptedEntriesAndUnknownMethods) {
+  std::string archive = Sample();
+  // Central and local headers of entry 1: flags at +8 / +6, method at +10 / +8.
+  size_t central = archive.find("PK\x01\x02", archive.find("PK\x01\x02") + 1);
+  std::string encrypted = archive;
+  encrypted[central + 8] |= 0x1;
+  auto read = ReadEntry(encrypted, ReadDirectory(encrypted).value()[1]);
+  ASSERT_FALSE(read.has_value());
+  EXPECT_NE(read.error().find("encrypted"), std::string::npos) << read.error();
+  std::string bzip2 = archive;
+  bzip2[central + 10] = 12;  // bzip2: not something Lambda layers use, nor this reader
+  auto unknown = Verify(bzip2);
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_NE(unknown.error().message.find("compression method 12"), std::string::npos)
+      << unknown.error().message;
+}
+
 TEST(Zip, CountsInflatedBytesNotClaimedSizes) {
   std::string archive = Sample();
   VerifyLimits limits;
