@@ -230,9 +230,9 @@ class Translator {
     return placeholder;
   }
 
-  // A WHERE condition up to the end, with the `Key` it fixes (top-level AND of key = value).
-  Expected<std::string, AwsError> Condition(const Table& table, json::object* key,
-                                            bool* partition_fixed) {
+  // A WHERE condition up to the end, with the key it fixes: `key attribute = value` joined by
+  // AND at the top level.
+  Expected<std::string, AwsError> Condition(const Table& table, json::object* key) {
     std::string out;
     int depth = 0;
     bool top_level_and_only = true;
@@ -280,22 +280,18 @@ class Translator {
           out += Placeholder(std::move(*value));
           continue;
         }
-        size_t clause_start = at_;
         std::string top;
         auto path = Path(&top);
         if (!path) return Unexpected(path.error());
         out += *path;
         // name = value at the top level: a key attribute fixes the key.
         if (depth == 0 && Peek().kind == Token::Kind::kSymbol && Peek().text == "=" &&
-            *path == Name(top) && (clause_start == 0 || true)) {
-          bool is_partition = top == table.partition_key.name;
-          bool is_sort = table.sort_key && top == table.sort_key->name;
-          if (is_partition || is_sort) {
+            *path == Name(top)) {
+          if (top == table.partition_key.name || (table.sort_key && top == table.sort_key->name)) {
             ++at_;
             auto value = Value();
             if (!value) return Unexpected(value.error());
             (*key)[top] = *value;
-            if (is_partition) *partition_fixed = true;
             out += " = " + Placeholder(std::move(*value));
           }
         }
@@ -305,10 +301,8 @@ class Translator {
         out += Placeholder(std::move(*value));
       }
     }
-    if (!top_level_and_only) {
-      key->clear();
-      *partition_fixed = false;
-    }
+    // Under OR or NOT an equality fixes nothing.
+    if (!top_level_and_only) key->clear();
     return out;
   }
 
@@ -335,14 +329,6 @@ class Translator {
   json::object names_;
   json::object values_;
 };
-
-// Items of a Scan/Query reply (raw JSON text or an object).
-json::array ItemsOf(const OperationResponse& response) {
-  json::value body = response.raw_body ? json::parse(*response.raw_body) : response.output;
-  if (const json::value* items = body.as_object().if_contains("Items"); items && items->is_array())
-    return items->as_array();
-  return {};
-}
 
 }  // namespace
 
@@ -438,8 +424,7 @@ OperationResult DynamoDbService::ExecuteStatement(OperationRequest& request) {
       return Unexpected(Malformed("expected SET or REMOVE"));
     if (!t.TakeKeyword("WHERE")) return Unexpected(Malformed("expected WHERE with the item's key"));
     json::object key;
-    bool partition_fixed = false;
-    auto condition = t.Condition(**table, &key, &partition_fixed);
+    auto condition = t.Condition(**table, &key);
     if (!condition) return Unexpected(condition.error());
     if (!t.AtEnd()) return Unexpected(Malformed("unexpected text after the statement"));
     size_t key_size = (*table)->sort_key ? 2 : 1;
@@ -490,10 +475,9 @@ OperationResult DynamoDbService::ExecuteStatement(OperationRequest& request) {
     if (!table) return Unexpected(table.error());
     json::object input{{"TableName", (*table)->name}};
     json::object key;
-    bool partition_fixed = false;
     std::string condition;
     if (t.TakeKeyword("WHERE")) {
-      auto parsed = t.Condition(**table, &key, &partition_fixed);
+      auto parsed = t.Condition(**table, &key);
       if (!parsed) return Unexpected(parsed.error());
       condition = *parsed;
     }
@@ -516,8 +500,11 @@ OperationResult DynamoDbService::ExecuteStatement(OperationRequest& request) {
     t.AddTo(input);
     auto result = run(&DynamoDbService::Scan, std::move(input));
     if (!result) return result;
+    // Scan hands over its page as JSON text: parsed once, its items and last key taken.
     json::value body = result->raw_body ? json::parse(*result->raw_body) : result->output;
-    json::object output{{"Items", ItemsOf(*result)}};
+    json::object output{{"Items", json::array()}};
+    if (json::value* items = body.as_object().if_contains("Items"); items && items->is_array())
+      output["Items"] = std::move(*items);
     if (const json::value* last = body.as_object().if_contains("LastEvaluatedKey"))
       output["NextToken"] = Base64Encode(json::serialize(*last));
     OperationResponse response;

@@ -60,6 +60,9 @@ def test_insert_update_delete_and_errors(ddb):
     assert error_of(ddb, "UPDATE \"table-testdrive\" SET x = 1 WHERE device = 'none' AND "
                          "\"timestamp\" = 'z'")["Code"] == "ConditionalCheckFailedException"
     assert "key attributes" in error_of(ddb, "UPDATE \"table-testdrive\" SET x = 1 WHERE device = 'bar'")["Message"]
+    # Under OR an equality does not fix the key.
+    assert "key attributes" in error_of(ddb, "UPDATE \"table-testdrive\" SET x = 1 WHERE device = "
+                                             "'bar' OR \"timestamp\" = 't1'")["Message"]
     ddb.execute_statement(Statement="DELETE FROM \"table-testdrive\" WHERE device = 'bar' AND \"timestamp\" = 't1'")
     assert "Item" not in ddb.get_item(TableName=TABLE, Key={"device": {"S": "bar"}, "timestamp": {"S": "t1"}})
     ddb.execute_statement(Statement="DELETE FROM \"table-testdrive\" WHERE device = 'bar' AND \"timestamp\" = 't1'")
