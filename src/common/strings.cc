@@ -151,4 +151,11 @@ std::vector<std::pair<std::string, std::string>> ParseQueryString(std::string_vi
   return pairs;
 }
 
+bool IsAccountId(std::string_view text) {
+  if (text.size() != 12) return false;
+  for (char c : text)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
 }  // namespace lamina

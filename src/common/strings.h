@@ -12,6 +12,8 @@ namespace lamina {
 
 // ASCII letters only (header names, AWS tokens).
 std::string ToLower(std::string_view text);
+// Twelve ASCII digits: the shape of an AWS account id.
+bool IsAccountId(std::string_view text);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 std::string_view Trim(std::string_view text);
 std::vector<std::string_view> Split(std::string_view text, char separator);

@@ -88,13 +88,6 @@ bool IsLayerNameChars(std::string_view text) {
   return true;
 }
 
-bool IsAccountId(std::string_view text) {
-  if (text.size() != 12) return false;
-  for (char c : text)
-    if (c < '0' || c > '9') return false;
-  return true;
-}
-
 bool IsPartitionOrRegionChars(std::string_view text) {
   if (text.empty()) return false;
   for (char c : text)

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/strings.h"
 #include "protocol/aws_error.h"
 
 namespace lamina::lambda {
@@ -42,8 +43,6 @@ std::string QuoteList(const std::vector<std::string>& values);
 // Pattern checks of the botocore model, by hand (no regex on the request path).
 // [a-zA-Z0-9-_]+
 bool IsLayerNameChars(std::string_view text);
-// \d{12}
-bool IsAccountId(std::string_view text);
 // [a-zA-Z0-9-]+
 bool IsPartitionOrRegionChars(std::string_view text);
 

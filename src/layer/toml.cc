@@ -269,13 +269,20 @@ class Parser {
 
   // Arrays and inline tables nest at most this deep: a hostile file cannot exhaust the stack.
   static constexpr int kMaxDepth = 64;
+  // One level of nesting, for as long as it lives.
+  class Nesting {
+   public:
+    explicit Nesting(int& depth) : depth_(++depth) {}
+    ~Nesting() { --depth_; }
+    bool too_deep() const { return depth_ > kMaxDepth; }
+
+   private:
+    int& depth_;
+  };
 
   Expected<json::value, std::string> ParseArray() {
-    if (++depth_ > kMaxDepth) return Unexpected(std::string("values nest too deeply"));
-    struct Leave {
-      int& depth;
-      ~Leave() { --depth; }
-    } leave{depth_};
+    Nesting nesting(depth_);
+    if (nesting.too_deep()) return Unexpected(std::string("values nest too deeply"));
     ++pos_;
     json::array array;
     while (true) {
@@ -297,11 +304,8 @@ class Parser {
   }
 
   Expected<json::value, std::string> ParseInlineTable() {
-    if (++depth_ > kMaxDepth) return Unexpected(std::string("values nest too deeply"));
-    struct Leave {
-      int& depth;
-      ~Leave() { --depth; }
-    } leave{depth_};
+    Nesting nesting(depth_);
+    if (nesting.too_deep()) return Unexpected(std::string("values nest too deeply"));
     ++pos_;
     json::object table;
     SkipSpaces();

@@ -51,13 +51,6 @@ bool IsJsonProtocol(Protocol protocol) {
   return protocol == Protocol::kAwsJson10 || protocol == Protocol::kAwsJson11;
 }
 
-bool IsTwelveDigits(std::string_view text) {
-  if (text.size() != 12) return false;
-  for (char c : text)
-    if (c < '0' || c > '9') return false;
-  return true;
-}
-
 // Lambda's REST paths start with an API date, e.g. /2015-03-31/functions.
 bool LooksLikeLambdaPath(std::string_view path) {
   return path.size() >= 12 && path[0] == '/' && path[5] == '-' && path[8] == '-' &&
@@ -105,7 +98,7 @@ std::string FrontDoor::AccountFor(std::string_view access_key_id) const {
   auto found = auth_.keys.find(std::string(access_key_id));
   if (found != auth_.keys.end() && !found->second.account_id.empty())
     return found->second.account_id;
-  if (IsTwelveDigits(access_key_id)) return std::string(access_key_id);
+  if (IsAccountId(access_key_id)) return std::string(access_key_id);
   return auth_.default_account;
 }
 

@@ -93,6 +93,18 @@ std::optional<AwsError> Refusal(const ValidationErrors& invalid,
   return WrongRegion(*layer, context);
 }
 
+// A page of a list: its items under `member`, and NextMarker (the opaque form of
+// `last_returned`) when more follow.
+OperationResponse ListReply(const char* member, json::array items,
+                            const std::optional<std::string>& last_returned) {
+  json::object output;
+  if (last_returned) output["NextMarker"] = Base64Encode(*last_returned);
+  output[member] = std::move(items);
+  OperationResponse response;
+  response.output = std::move(output);
+  return response;
+}
+
 // 204 with no body: DeleteLayerVersion, RemoveLayerVersionPermission.
 OperationResponse NoContent() {
   OperationResponse response;
@@ -414,12 +426,9 @@ OperationResult LambdaService::ListLayers(OperationRequest& request) {
     items.push_back(json::object{{"LayerName", latest[i].layer.name},
                                  {"LayerArn", latest[i].layer.Arn()},
                                  {"LatestMatchingVersion", VersionSummary(latest[i])}});
-  json::object output;
-  if (count < latest.size()) output["NextMarker"] = Base64Encode(latest[count - 1].layer.name);
-  output["Layers"] = std::move(items);
-  OperationResponse response;
-  response.output = std::move(output);
-  return response;
+  return ListReply(
+      "Layers", std::move(items),
+      count < latest.size() ? std::optional(latest[count - 1].layer.name) : std::nullopt);
 }
 
 OperationResult LambdaService::ListLayerVersions(OperationRequest& request) {
@@ -454,13 +463,10 @@ OperationResult LambdaService::ListLayerVersions(OperationRequest& request) {
   json::array items;
   size_t count = std::min<size_t>(matching.size(), filters.max_items);
   for (size_t i = 0; i < count; ++i) items.push_back(VersionSummary(matching[i]));
-  json::object output;
-  if (count < matching.size())
-    output["NextMarker"] = Base64Encode(std::to_string(matching[count - 1].version));
-  output["LayerVersions"] = std::move(items);
-  OperationResponse response;
-  response.output = std::move(output);
-  return response;
+  return ListReply("LayerVersions", std::move(items),
+                   count < matching.size()
+                       ? std::optional(std::to_string(matching[count - 1].version))
+                       : std::nullopt);
 }
 
 OperationResult LambdaService::DeleteLayerVersion(OperationRequest& request) {
