@@ -4,6 +4,7 @@
 #include <set>
 
 #include "dynamodb/expressions/evaluate.h"
+#include "dynamodb/indexes.h"
 #include "dynamodb/item_codec.h"
 #include "dynamodb/request.h"
 #include "dynamodb/service.h"
@@ -143,6 +144,7 @@ OperationResult DynamoDbService::BatchWriteItem(OperationRequest& request) {
     std::shared_ptr<const Table> table;
     std::string storage_key;
     std::optional<std::string> encoded;  // nullopt: delete
+    std::optional<Item> item;            // what a put writes
     size_t size = 0;
   };
   std::vector<Write> writes;
@@ -189,6 +191,7 @@ OperationResult DynamoDbService::BatchWriteItem(OperationRequest& request) {
           return Unexpected(errors::Validation("Item size has exceeded the maximum allowed size"));
         write.storage_key = std::move(key->storage_key);
         write.encoded = EncodeItem(*item);
+        write.item = std::move(*item);
       } else {
         const json::value* key_wire =
             del->is_object() ? del->get_object().if_contains("Key") : nullptr;
@@ -210,13 +213,32 @@ OperationResult DynamoDbService::BatchWriteItem(OperationRequest& request) {
   for (const auto& write : writes) keys.push_back(write.storage_key);
   auto held = LockAll(keys);
   storage::WriteBatch batch;
-  for (const auto& write : writes) {
-    if (write.encoded)
-      batch.Put(catalog_.items(), write.storage_key, *write.encoded);
-    else
-      batch.Delete(catalog_.items(), write.storage_key);
+  std::vector<std::optional<Item>> olds;
+  for (auto& write : writes) {
+    auto table = TableNow(write.table);
+    if (!table) return Unexpected(table.error());
+    write.table = *table;
+    if (write.item) {
+      if (auto valid = CheckIndexKeys(**table, *write.item); !valid)
+        return Unexpected(valid.error());
+    }
+    std::optional<Item> old;
+    // The old item: its index entries go, and a listener is told of it.
+    if (!(*table)->indexes.empty() || listener_) {
+      auto current = ReadItem(write.storage_key);
+      if (!current) return Unexpected(current.error());
+      old = std::move(*current);
+    }
+    StageItemChange(batch, catalog_.items(), **table, write.storage_key, old ? &*old : nullptr,
+                    write.item ? &*write.item : nullptr, write.encoded.value_or(""));
+    olds.push_back(std::move(old));
   }
   Status status = engine_.Write(batch);
+  if (status.ok() && listener_) {
+    for (size_t i = 0; i < writes.size(); ++i)
+      Notify(*writes[i].table, olds[i] ? &*olds[i] : nullptr,
+             writes[i].item ? &*writes[i].item : nullptr);
+  }
   held.clear();
   if (!status.ok()) return Unexpected(errors::Internal("cannot write items: " + status.message()));
 

@@ -6,6 +6,7 @@
 //
 // Thread-safety: every method may be called from any thread.
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <memory>
 #include <mutex>
@@ -27,6 +28,40 @@ struct KeyAttribute {
   Type type = Type::kS;
 };
 
+// A secondary index. Its entries live in the items keyspace under the index's own id:
+// index id · hash(index partition key) · index partition key · [index sort key] · table key,
+// each holding the item as the index projects it (see indexes.h).
+struct Index {
+  enum class Projection { kKeysOnly, kInclude, kAll };
+
+  std::string name;
+  uint64_t id = 0;  // storage prefix of its entries; assigned by the catalog
+  bool global = true;
+  KeyAttribute partition_key;
+  std::optional<KeyAttribute> sort_key;
+  Projection projection = Projection::kAll;
+  std::vector<std::string> non_key_attributes;  // INCLUDE's NonKeyAttributes
+  // CREATING while a GSI added by UpdateTable is backfilled, then ACTIVE.
+  std::string status = "ACTIVE";
+  // A GSI's ProvisionedThroughput (0 when the table is billed per request).
+  int64_t read_units = 0;
+  int64_t write_units = 0;
+};
+
+// Set on a table's description once the catalog holds a newer one, so a writer that looked the
+// table up before a schema change can tell, under its item lock, that it must look again.
+class SupersededFlag {
+ public:
+  SupersededFlag() = default;
+  SupersededFlag(const SupersededFlag&) {}
+  SupersededFlag& operator=(const SupersededFlag&) { return *this; }
+  void Set() const { value_.store(true, std::memory_order_release); }
+  bool IsSet() const { return value_.load(std::memory_order_acquire); }
+
+ private:
+  mutable std::atomic<bool> value_{false};
+};
+
 struct Table {
   uint64_t id = 0;  // storage prefix of its items
   std::string account;
@@ -41,6 +76,11 @@ struct Table {
   std::string arn;
   // The TTL attribute when time to live is enabled (UpdateTimeToLive); empty when disabled.
   std::string ttl_attribute;
+  // Local indexes first, then global ones, in the order created.
+  std::vector<Index> indexes;
+  SupersededFlag superseded;
+
+  const Index* FindIndex(std::string_view index_name) const;
 };
 
 class Catalog {
@@ -61,8 +101,11 @@ class Catalog {
   std::shared_ptr<const Table> FindByArn(std::string_view arn) const;
   // Stores a new table, assigning its id. ResourceInUseException when the name is taken.
   Expected<std::shared_ptr<const Table>, AwsError> Create(Table table);
-  // Replaces a table's description or tags (same id).
-  Expected<void, AwsError> Update(std::shared_ptr<const Table> table);
+  // Replaces a table's description, tags or indexes (same id), assigning ids to new indexes;
+  // the replaced description is marked superseded. Returns what is now stored.
+  Expected<std::shared_ptr<const Table>, AwsError> Update(std::shared_ptr<Table> table);
+  // Deletes every entry of a removed index.
+  Status DropIndexEntries(uint64_t index_id);
   // Removes the table and all of its items at once.
   Expected<std::shared_ptr<const Table>, AwsError> Delete(std::string_view account,
                                                           std::string_view region,
@@ -77,7 +120,6 @@ class Catalog {
 
  private:
   static std::string Key(std::string_view account, std::string_view region, std::string_view name);
-  Status Persist(const Table& table);
 
   storage::Engine& engine_;
   storage::Keyspace* tables_;

@@ -4,6 +4,7 @@
 
 #include "dynamodb/expressions/evaluate.h"
 #include "dynamodb/expressions/update.h"
+#include "dynamodb/indexes.h"
 #include "dynamodb/item_codec.h"
 #include "dynamodb/request.h"
 #include "dynamodb/service.h"
@@ -136,14 +137,19 @@ OperationResult DynamoDbService::PutItem(OperationRequest& request) {
   std::optional<Item> old;
   {
     std::lock_guard lock(LockFor(key->storage_key));
-    if (need_old) {
+    auto now = TableNow(write->table);
+    if (!now) return Unexpected(now.error());
+    const Table& current_table = **now;
+    if (auto valid = CheckIndexKeys(current_table, *item); !valid) return Unexpected(valid.error());
+    if (need_old || !current_table.indexes.empty()) {
       auto current = ReadItem(key->storage_key);
       if (!current) return Unexpected(current.error());
       old = std::move(*current);
       if (auto ok = CheckCondition(*expressions, old, write->old_on_failure); !ok)
         return Unexpected(ok.error());
     }
-    Status status = engine_.Put(catalog_.items(), key->storage_key, encoded);
+    Status status =
+        ApplyChange(current_table, key->storage_key, old ? &*old : nullptr, &*item, encoded);
     if (!status.ok()) return Unexpected(errors::Internal("cannot write item: " + status.message()));
   }
   json::object output;
@@ -216,6 +222,8 @@ OperationResult DynamoDbService::UpdateItem(OperationRequest& request) {
   Item updated;
   {
     std::lock_guard lock(LockFor(key->storage_key));
+    auto now = TableNow(write->table);
+    if (!now) return Unexpected(now.error());
     auto current = ReadItem(key->storage_key);
     if (!current) return Unexpected(current.error());
     old = std::move(*current);
@@ -236,7 +244,9 @@ OperationResult DynamoDbService::UpdateItem(OperationRequest& request) {
                                       return action.kind == expr::UpdateAction::Kind::kRemove;
                                     });
     if (!old && only_removes) return OperationResponse{};
-    Status status = engine_.Put(catalog_.items(), key->storage_key, EncodeItem(updated));
+    if (auto valid = CheckIndexKeys(**now, updated); !valid) return Unexpected(valid.error());
+    Status status =
+        ApplyChange(**now, key->storage_key, old ? &*old : nullptr, &updated, EncodeItem(updated));
     if (!status.ok()) return Unexpected(errors::Internal("cannot write item: " + status.message()));
   }
 
@@ -282,13 +292,15 @@ OperationResult DynamoDbService::DeleteItem(OperationRequest& request) {
   std::optional<Item> old;
   {
     std::lock_guard lock(LockFor(key->storage_key));
+    auto now = TableNow(write->table);
+    if (!now) return Unexpected(now.error());
     auto current = ReadItem(key->storage_key);
     if (!current) return Unexpected(current.error());
     old = std::move(*current);
     if (auto ok = CheckCondition(*expressions, old, write->old_on_failure); !ok)
       return Unexpected(ok.error());
     if (old) {
-      Status status = engine_.Delete(catalog_.items(), key->storage_key);
+      Status status = ApplyChange(**now, key->storage_key, &*old, nullptr, {});
       if (!status.ok())
         return Unexpected(errors::Internal("cannot delete item: " + status.message()));
     }

@@ -1,7 +1,10 @@
 // Query and Scan: one range scan over the table's keys, Limit applied before the filter, pages
 // of at most 1 MB, LastEvaluatedKey / ExclusiveStartKey, parallel Scan segments.
 
+#include <algorithm>
+
 #include "dynamodb/expressions/evaluate.h"
+#include "dynamodb/indexes.h"
 #include "dynamodb/item_codec.h"
 #include "dynamodb/request.h"
 #include "dynamodb/service.h"
@@ -61,7 +64,19 @@ Expected<void, AwsError> CollectKeyConditions(const Condition& condition,
   return {};
 }
 
-Expected<KeyRange, AwsError> AnalyzeKeyCondition(const Table& table, const Condition& condition) {
+// The key a Query or Scan reads by: the table's, or the index's.
+struct KeySchema {
+  const KeyAttribute& partition_key;
+  const std::optional<KeyAttribute>& sort_key;
+};
+
+KeySchema SchemaOf(const Table& table, const Index* index) {
+  if (index != nullptr) return {index->partition_key, index->sort_key};
+  return {table.partition_key, table.sort_key};
+}
+
+Expected<KeyRange, AwsError> AnalyzeKeyCondition(const KeySchema& table,
+                                                 const Condition& condition) {
   std::vector<const Condition*> parts;
   if (auto ok = CollectKeyConditions(condition, parts); !ok) return Unexpected(ok.error());
   KeyRange range;
@@ -129,7 +144,7 @@ Expected<KeyRange, AwsError> AnalyzeKeyCondition(const Table& table, const Condi
 
 // The first key attribute a Query's filter names, if any (DynamoDB filters only non-key
 // attributes in a Query).
-const std::string* KeyAttributeIn(const Table& table, const Condition& condition) {
+const std::string* KeyAttributeIn(const KeySchema& table, const Condition& condition) {
   for (const auto& child : condition.children)
     if (const std::string* found = KeyAttributeIn(table, child)) return found;
   std::vector<const Operand*> pending;
@@ -148,6 +163,10 @@ const std::string* KeyAttributeIn(const Table& table, const Condition& condition
 }
 
 struct PageOptions {
+  const Table* table = nullptr;
+  const Index* index = nullptr;  // when reading an index
+  // A local index's entries lack attributes the request wants: each item is read from the table.
+  bool fetch_from_table = false;
   std::optional<int64_t> limit;
   bool forward = true;
   bool consistent = false;
@@ -165,10 +184,12 @@ struct Page {
   std::optional<Item> last_key;
 };
 
-// Shared by Query and Scan: validates Select, Limit, ConsistentRead, ExclusiveStartKey.
-Expected<std::string, AwsError> StartKey(const Table& table, const json::object& input) {
+// Where a Query or Scan starts: after ExclusiveStartKey (empty when absent).
+Expected<std::string, AwsError> StartKey(const Table& table, const Index* index,
+                                         const json::object& input) {
   const json::value* wire = input.if_contains("ExclusiveStartKey");
   if (wire == nullptr || wire->is_null()) return std::string();
+  if (index != nullptr) return IndexStartKey(table, *index, *wire);
   auto key = ParseKey(table, wire);
   if (!key)
     return Unexpected(
@@ -176,9 +197,35 @@ Expected<std::string, AwsError> StartKey(const Table& table, const json::object&
   return key->storage_key;
 }
 
-Expected<PageOptions, AwsError> ParsePageOptions(const json::object& input,
+// Whether a projection names an attribute the index does not project.
+bool NeedsUnprojected(const Table& table, const Index& index, const expr::Projection& projection) {
+  if (index.projection == Index::Projection::kAll) return false;
+  auto projected = [&](const std::string& name) {
+    if (name == table.partition_key.name || (table.sort_key && name == table.sort_key->name) ||
+        name == index.partition_key.name || (index.sort_key && name == index.sort_key->name))
+      return true;
+    return std::find(index.non_key_attributes.begin(), index.non_key_attributes.end(), name) !=
+           index.non_key_attributes.end();
+  };
+  for (const auto& path : projection.paths)
+    if (!projected(path.elements[0].name)) return true;
+  return false;
+}
+
+// Shared by Query and Scan: validates IndexName, Select, Limit, ConsistentRead.
+Expected<PageOptions, AwsError> ParsePageOptions(const json::object& input, const Table& table,
                                                  const Expressions& expressions) {
   PageOptions options;
+  options.table = &table;
+  auto index_name = OptionalString(input, "IndexName");
+  if (!index_name) return Unexpected(index_name.error());
+  if (index_name->has_value()) {
+    options.index = table.FindIndex(**index_name);
+    if (options.index == nullptr)
+      return Unexpected(errors::Validation("The table does not have the specified index: " +
+                                           std::string(**index_name)));
+  }
+  const Index* index = options.index;
   auto limit = OptionalInteger(input, "Limit");
   if (!limit) return Unexpected(limit.error());
   if (limit->has_value() && **limit < 1)
@@ -188,13 +235,19 @@ Expected<PageOptions, AwsError> ParsePageOptions(const json::object& input,
   auto consistent = OptionalBool(input, "ConsistentRead");
   if (!consistent) return Unexpected(consistent.error());
   options.consistent = consistent->value_or(false);
+  if (index != nullptr && index->global && options.consistent)
+    return Unexpected(
+        errors::Validation("Consistent reads are not supported on global secondary indexes"));
+  if (index != nullptr && index->status != "ACTIVE")
+    return Unexpected(
+        errors::Validation("Cannot read from backfilling global secondary index: " + index->name));
   auto select = OptionalEnum(
       input, "Select",
       {"ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT"}, "select");
   if (!select) return Unexpected(select.error());
   if (select->has_value()) {
     std::string_view mode = **select;
-    if (mode == "ALL_PROJECTED_ATTRIBUTES")
+    if (mode == "ALL_PROJECTED_ATTRIBUTES" && index == nullptr)
       return Unexpected(errors::Validation(
           "One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is "
           "supported only when querying an index"));
@@ -202,20 +255,25 @@ Expected<PageOptions, AwsError> ParsePageOptions(const json::object& input,
       return Unexpected(errors::Validation(
           "One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES requires "
           "ProjectionExpression or AttributesToGet"));
-    if ((mode == "ALL_ATTRIBUTES" || mode == "COUNT") && expressions.projection)
+    if (mode != "SPECIFIC_ATTRIBUTES" && expressions.projection)
       return Unexpected(errors::Validation(
           "One or more parameter values were invalid: Cannot specify the ProjectionExpression "
           "when choosing to get " +
           std::string(mode)));
+    if (mode == "ALL_ATTRIBUTES" && index != nullptr &&
+        index->projection != Index::Projection::kAll) {
+      if (index->global)
+        return Unexpected(errors::Validation(
+            "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not "
+            "supported for global secondary index " +
+            index->name + " because its projection type is not ALL"));
+      options.fetch_from_table = true;
+    }
     options.count_only = mode == "COUNT";
   }
-  for (const char* index : {"IndexName"}) {
-    auto name = OptionalString(input, index);
-    if (!name) return Unexpected(name.error());
-    if (name->has_value())
-      return Unexpected(errors::Validation("The table does not have the specified index: " +
-                                           std::string(**name)));
-  }
+  if (index != nullptr && !index->global && expressions.projection &&
+      NeedsUnprojected(table, *index, *expressions.projection))
+    options.fetch_from_table = true;
   options.filter = expressions.filter ? &*expressions.filter : nullptr;
   options.projection = expressions.projection ? &*expressions.projection : nullptr;
   return options;
@@ -223,9 +281,8 @@ Expected<PageOptions, AwsError> ParsePageOptions(const json::object& input,
 
 // Reads [begin, end) forward or backward, after `start_after` (exclusive) when set.
 Expected<Page, AwsError> ReadPage(const storage::Engine& engine, storage::Keyspace* keyspace,
-                                  const Table& table, const std::string& begin,
-                                  const std::string& end, const std::string& start_after,
-                                  const PageOptions& options) {
+                                  const std::string& begin, const std::string& end,
+                                  const std::string& start_after, const PageOptions& options) {
   Page page;
   auto iterator = engine.NewIterator(keyspace, end);
   if (options.forward) {
@@ -243,6 +300,8 @@ Expected<Page, AwsError> ReadPage(const storage::Engine& engine, storage::Keyspa
       iterator->SeekToLast();
     }
   }
+  const Table& table = *options.table;
+  std::string fetched;
   for (; iterator->Valid(); options.forward ? iterator->Next() : iterator->Prev()) {
     if (iterator->key() < begin) break;
     std::string_view bytes = iterator->value();
@@ -253,6 +312,16 @@ Expected<Page, AwsError> ReadPage(const storage::Engine& engine, storage::Keyspa
       if (!item) item = DecodeItem(bytes);
       return item ? &*item : nullptr;
     };
+    if (options.fetch_from_table) {
+      if (decoded() == nullptr) return Unexpected(errors::Internal("stored item is corrupt"));
+      Status status =
+          engine.Get(keyspace, StorageKey(table, KeyAttributes(table, *item)), &fetched);
+      if (status.IsNotFound()) continue;  // deleted since the entry was read
+      if (!status.ok())
+        return Unexpected(errors::Internal("cannot read item: " + status.message()));
+      bytes = fetched;
+      item.reset();
+    }
     if (options.sort_condition != nullptr) {
       if (decoded() == nullptr) return Unexpected(errors::Internal("stored item is corrupt"));
       auto in_range = Check(*options.sort_condition, *item, "KeyConditionExpression");
@@ -282,7 +351,8 @@ Expected<Page, AwsError> ReadPage(const storage::Engine& engine, storage::Keyspa
     }
     if ((options.limit && page.scanned >= *options.limit) || page.bytes >= kMaxPageBytes) {
       if (decoded() == nullptr) return Unexpected(errors::Internal("stored item is corrupt"));
-      page.last_key = KeyAttributes(table, *item);
+      page.last_key = options.index != nullptr ? IndexKeyAttributes(table, *options.index, *item)
+                                               : KeyAttributes(table, *item);
       break;
     }
   }
@@ -330,30 +400,32 @@ OperationResult DynamoDbService::Query(OperationRequest& request) {
     return Unexpected(errors::Validation(
         "Either the KeyConditions or KeyConditionExpression parameter must be specified in the "
         "request."));
-  auto range = AnalyzeKeyCondition(**table, *expressions->key_condition);
+  auto options = ParsePageOptions(input, **table, *expressions);
+  if (!options) return Unexpected(options.error());
+  KeySchema schema = SchemaOf(**table, options->index);
+  auto range = AnalyzeKeyCondition(schema, *expressions->key_condition);
   if (!range) return Unexpected(range.error());
   if (expressions->filter) {
-    if (const std::string* key = KeyAttributeIn(**table, *expressions->filter)) {
+    if (const std::string* key = KeyAttributeIn(schema, *expressions->filter)) {
       bool legacy = input.if_contains("QueryFilter") != nullptr;
       return Unexpected(errors::Validation(
           std::string(legacy ? "QueryFilter" : "Filter Expression") +
           " can only contain non-primary key attributes: Primary key attribute: " + *key));
     }
   }
-  auto options = ParsePageOptions(input, *expressions);
-  if (!options) return Unexpected(options.error());
   auto forward = OptionalBool(input, "ScanIndexForward");
   if (!forward) return Unexpected(forward.error());
   options->forward = forward->value_or(true);
   options->sort_condition = range->sort;
-  auto start = StartKey(**table, input);
+  auto start = StartKey(**table, options->index, input);
   if (!start) return Unexpected(start.error());
 
-  std::string begin = PartitionPrefix((*table)->id, range->partition);
+  uint64_t id = options->index != nullptr ? options->index->id : (*table)->id;
+  std::string begin = PartitionPrefix(id, range->partition);
   std::string end = PrefixEnd(begin);
   if (!start->empty() && (*start < begin || *start >= end))
     return Unexpected(errors::Validation("The provided starting key is outside query range"));
-  auto page = ReadPage(engine_, catalog_.items(), **table, begin, end, *start, *options);
+  auto page = ReadPage(engine_, catalog_.items(), begin, end, *start, *options);
   if (!page) return Unexpected(page.error());
   OperationResponse response;
   response.raw_body = PageOutput(*page, input, **table, *options);
@@ -366,7 +438,7 @@ OperationResult DynamoDbService::Scan(OperationRequest& request) {
   if (!table) return Unexpected(table.error());
   auto expressions = ParseExpressions(input, {.filter = true, .projection = true});
   if (!expressions) return Unexpected(expressions.error());
-  auto options = ParsePageOptions(input, *expressions);
+  auto options = ParsePageOptions(input, **table, *expressions);
   if (!options) return Unexpected(options.error());
   auto segment = OptionalInteger(input, "Segment");
   if (!segment) return Unexpected(segment.error());
@@ -379,8 +451,9 @@ OperationResult DynamoDbService::Scan(OperationRequest& request) {
               "Segment parameter is present"
             : "The Segment parameter is required but was not present in the request when "
               "parameter TotalSegments is present"));
-  std::string begin = TablePrefix((*table)->id);
-  std::string end = TableEnd((*table)->id);
+  uint64_t id = options->index != nullptr ? options->index->id : (*table)->id;
+  std::string begin = TablePrefix(id);
+  std::string end = TableEnd(id);
   if (total->has_value()) {
     if (**total < 1 || **total > 1000000)
       return Unexpected(ConstraintViolation(
@@ -398,12 +471,12 @@ OperationResult DynamoDbService::Scan(OperationRequest& request) {
       return static_cast<uint64_t>((static_cast<unsigned __int128>(index) << 64) /
                                    static_cast<unsigned __int128>(**total));
     };
-    begin = HashPrefix((*table)->id, boundary(**segment));
-    if (**segment + 1 < **total) end = HashPrefix((*table)->id, boundary(**segment + 1));
+    begin = HashPrefix(id, boundary(**segment));
+    if (**segment + 1 < **total) end = HashPrefix(id, boundary(**segment + 1));
   }
-  auto start = StartKey(**table, input);
+  auto start = StartKey(**table, options->index, input);
   if (!start) return Unexpected(start.error());
-  auto page = ReadPage(engine_, catalog_.items(), **table, begin, end, *start, *options);
+  auto page = ReadPage(engine_, catalog_.items(), begin, end, *start, *options);
   if (!page) return Unexpected(page.error());
   OperationResponse response;
   response.raw_body = PageOutput(*page, input, **table, *options);

@@ -2,6 +2,7 @@
 
 #include "common/hashing.h"
 #include "dynamodb/errors.h"
+#include "dynamodb/indexes.h"
 #include "dynamodb/item_codec.h"
 
 namespace lamina::dynamodb {
@@ -64,14 +65,41 @@ std::mutex& DynamoDbService::LockFor(std::string_view storage_key) {
   return locks_[PartitionHash(storage_key) % locks_.size()];
 }
 
-void DynamoDbService::CountItems(const Table& table, int64_t* items, int64_t* bytes) const {
+Expected<std::shared_ptr<const Table>, AwsError> DynamoDbService::TableNow(
+    const std::shared_ptr<const Table>& table) const {
+  if (!table->superseded.IsSet()) return table;
+  auto now = catalog_.Find(table->account, table->region, table->name);
+  if (!now || now->id != table->id) return Unexpected(errors::TableNotFound(table->name));
+  return now;
+}
+
+Status DynamoDbService::ApplyChange(const Table& table, const std::string& storage_key,
+                                    const Item* old, const Item* updated, std::string_view encoded,
+                                    ChangeOrigin origin) {
+  Status status;
+  if (table.indexes.empty()) {
+    status = updated != nullptr ? engine_.Put(catalog_.items(), storage_key, encoded)
+                                : engine_.Delete(catalog_.items(), storage_key);
+  } else {
+    storage::WriteBatch batch;
+    StageItemChange(batch, catalog_.items(), table, storage_key, old, updated, encoded);
+    status = engine_.Write(batch);
+  }
+  if (status.ok()) Notify(table, old, updated, origin);
+  return status;
+}
+
+void DynamoDbService::LockBarrier() {
+  for (auto& lock : locks_) std::lock_guard hold(lock);
+}
+
+void DynamoDbService::CountItems(uint64_t id, int64_t* items, int64_t* bytes) const {
   *items = 0;
   *bytes = 0;
-  auto iterator = engine_.NewIterator(catalog_.items(), TableEnd(table.id));
-  for (iterator->Seek(TablePrefix(table.id)); iterator->Valid(); iterator->Next()) {
+  auto iterator = engine_.NewIterator(catalog_.items(), TableEnd(id));
+  for (iterator->Seek(TablePrefix(id)); iterator->Valid(); iterator->Next()) {
     ++*items;
-    auto item = DecodeItem(iterator->value());
-    if (item) *bytes += static_cast<int64_t>(ItemSize(*item));
+    *bytes += static_cast<int64_t>(EncodedItemSize(iterator->value()));
   }
 }
 

@@ -8,6 +8,7 @@
 // striped lock, so conditional writes are linearizable.
 
 #include <array>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -23,6 +24,21 @@ namespace lamina::dynamodb {
 struct PrimaryKey;
 struct Expressions;
 
+// Who made an item change: a caller, or DynamoDB itself deleting an expired item (a stream
+// record of such a deletion names the service as its userIdentity).
+enum class ChangeOrigin { kCaller, kTimeToLive };
+
+// One committed item change: `old` null for a new item, `updated` null for a deletion.
+struct ItemChange {
+  const Table& table;
+  const Item* old;
+  const Item* updated;
+  ChangeOrigin origin;
+};
+// Told of every committed item change, while the item's lock is still held (so the changes of
+// one item arrive in the order they were made). Must not call back into the service.
+using ChangeListener = std::function<void(const ItemChange&)>;
+
 class DynamoDbService {
  public:
   DynamoDbService(storage::Engine& engine, Clock& clock);
@@ -32,6 +48,8 @@ class DynamoDbService {
   // Drops cached state after the engine was reset.
   void Reset();
   ServiceDescriptor Describe();
+  // Installs the listener told of item changes (before serving; at most one).
+  void SetChangeListener(ChangeListener listener) { listener_ = std::move(listener); }
 
   // table_ops.cc — https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_<Name>.html
   OperationResult CreateTable(OperationRequest& request);
@@ -79,15 +97,34 @@ class DynamoDbService {
   // The stored item at `storage_key`, or nullopt when absent.
   Expected<std::optional<Item>, AwsError> ReadItem(const std::string& storage_key) const;
   std::mutex& LockFor(std::string_view storage_key);
+  // Under an item's lock: the table as the catalog holds it now (a schema change may have come
+  // since the request looked it up), or ResourceNotFoundException when it is gone.
+  Expected<std::shared_ptr<const Table>, AwsError> TableNow(
+      const std::shared_ptr<const Table>& table) const;
+  // Writes one item change (`updated` null deletes) with its index entries, atomically, and
+  // tells the listener.
+  Status ApplyChange(const Table& table, const std::string& storage_key, const Item* old,
+                     const Item* updated, std::string_view encoded,
+                     ChangeOrigin origin = ChangeOrigin::kCaller);
+  // Tells the listener of a change committed by a batch.
+  void Notify(const Table& table, const Item* old, const Item* updated,
+              ChangeOrigin origin = ChangeOrigin::kCaller) const {
+    if (listener_) listener_(ItemChange{table, old, updated, origin});
+  }
+  // Waits until every item lock taken before the call is released (after a schema change, so
+  // every later writer sees it).
+  void LockBarrier();
   // The locks of every key, taken in index order (so two callers cannot deadlock).
   std::vector<std::unique_lock<std::mutex>> LockAll(const std::vector<std::string>& storage_keys);
-  // Counts a table's items and bytes (DescribeTable's ItemCount and TableSizeBytes).
-  void CountItems(const Table& table, int64_t* items, int64_t* bytes) const;
+  // Counts the items and bytes under a table's or an index's id (DescribeTable's ItemCount and
+  // TableSizeBytes, an index's ItemCount and IndexSizeBytes).
+  void CountItems(uint64_t id, int64_t* items, int64_t* bytes) const;
   json::object DescribeTableJson(const Table& table, bool with_counts) const;
 
   storage::Engine& engine_;
   Clock& clock_;
   Catalog catalog_;
+  ChangeListener listener_;
   std::array<std::mutex, 1024> locks_;
   // TransactWriteItems' ClientRequestToken → (request fingerprint, when), kept 10 minutes.
   std::mutex tokens_mutex_;

@@ -5,6 +5,7 @@
 
 #include "common/ids.h"
 #include "dynamodb/request.h"
+#include "dynamodb/schema.h"
 #include "dynamodb/service.h"
 
 namespace lamina::dynamodb {
@@ -28,87 +29,6 @@ Expected<const json::array*, AwsError> RequiredArray(const json::object& input,
   if (!value->is_array())
     return Unexpected(errors::Serialization(std::string(name) + " must be a list"));
   return &value->get_array();
-}
-
-// Validates KeySchema and AttributeDefinitions; fills the table's key attributes.
-Expected<void, AwsError> ValidateSchema(const json::array& key_schema,
-                                        const json::array& definitions, Table& table) {
-  if (key_schema.empty() || key_schema.size() > 2)
-    return Unexpected(ConstraintViolation(json::serialize(key_schema), "keySchema",
-                                          key_schema.empty()
-                                              ? "Member must have length greater than or equal to 1"
-                                              : "Member must have length less than or equal to 2"));
-  std::map<std::string, std::string, std::less<>> defined;
-  for (size_t i = 0; i < definitions.size(); ++i) {
-    const json::value& definition = definitions[i];
-    if (!definition.is_object())
-      return Unexpected(errors::Serialization("AttributeDefinitions must list objects"));
-    auto name = OptionalString(definition.get_object(), "AttributeName");
-    if (!name) return Unexpected(name.error());
-    auto type =
-        OptionalEnum(definition.get_object(), "AttributeType", {"B", "N", "S"},
-                     "attributeDefinitions." + std::to_string(i + 1) + ".member.attributeType");
-    if (!type) return Unexpected(type.error());
-    if (!name->has_value() || !type->has_value())
-      return Unexpected(MissingMember("attributeDefinitions." + std::to_string(i + 1) + ".member." +
-                                      (name->has_value() ? "attributeType" : "attributeName") +
-                                      ""));
-    if (!defined.emplace(std::string(**name), std::string(**type)).second)
-      return Unexpected(
-          Invalid("Duplicate AttributeName in AttributeDefinitions: " + std::string(**name)));
-  }
-  std::vector<std::string> key_names;
-  for (size_t i = 0; i < key_schema.size(); ++i) {
-    const json::value& element = key_schema[i];
-    if (!element.is_object())
-      return Unexpected(errors::Serialization("KeySchema must list objects"));
-    auto name = OptionalString(element.get_object(), "AttributeName");
-    if (!name) return Unexpected(name.error());
-    auto type = OptionalEnum(element.get_object(), "KeyType", {"HASH", "RANGE"},
-                             "keySchema." + std::to_string(i + 1) + ".member.keyType");
-    if (!type) return Unexpected(type.error());
-    if (!name->has_value() || !type->has_value())
-      return Unexpected(MissingMember("keySchema." + std::to_string(i + 1) + ".member." +
-                                      (name->has_value() ? "keyType" : "attributeName") + ""));
-    if ((*name)->empty() || (*name)->size() > 255)
-      return Unexpected(ConstraintViolation(
-          **name, "keySchema." + std::to_string(i + 1) + ".member.attributeName",
-          (*name)->empty() ? "Member must have length greater than or equal to 1"
-                           : "Member must have length less than or equal to 255"));
-    if (i == 0 && **type != "HASH")
-      return Unexpected(
-          Invalid("Invalid KeySchema: The first KeySchemaElement is not a HASH key type"));
-    if (i == 1 && **type != "RANGE")
-      return Unexpected(
-          Invalid("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"));
-    key_names.emplace_back(**name);
-  }
-  if (key_names.size() == 2 && key_names[0] == key_names[1])
-    return Unexpected(
-        Invalid("Both the Hash Key and the Range Key element in the KeySchema have the same name"));
-  std::vector<std::string> missing;
-  for (const auto& name : key_names)
-    if (!defined.count(name)) missing.push_back(name);
-  if (!missing.empty()) {
-    std::string keys, attributes;
-    for (const auto& name : key_names) keys += (keys.empty() ? "" : ", ") + name;
-    for (const auto& [name, type] : defined) attributes += (attributes.empty() ? "" : ", ") + name;
-    return Unexpected(
-        Invalid("Some index key attributes are not defined in "
-                "AttributeDefinitions. Keys: [" +
-                keys + "], AttributeDefinitions: [" + attributes + "]"));
-  }
-  if (defined.size() != key_names.size())
-    return Unexpected(Invalid(
-        "Number of attributes in KeySchema does not exactly match number of attributes defined "
-        "in AttributeDefinitions"));
-  auto type_of = [&](const std::string& name) {
-    const std::string& type = defined.at(name);
-    return type == "N" ? Type::kN : type == "B" ? Type::kB : Type::kS;
-  };
-  table.partition_key = {key_names[0], type_of(key_names[0])};
-  if (key_names.size() == 2) table.sort_key = KeyAttribute{key_names[1], type_of(key_names[1])};
-  return {};
 }
 
 Expected<json::array, AwsError> ParseTags(const json::value* wire) {
@@ -151,15 +71,18 @@ void MergeTags(json::array& into, const json::array& added) {
 
 json::object DynamoDbService::DescribeTableJson(const Table& table, bool with_counts) const {
   json::object description = table.description;
-  if (with_counts) {
-    int64_t items = 0, bytes = 0;
-    CountItems(table, &items, &bytes);
-    description["ItemCount"] = items;
-    description["TableSizeBytes"] = bytes;
-  } else {
-    description["ItemCount"] = 0;
-    description["TableSizeBytes"] = 0;
+  int64_t items = 0, bytes = 0;
+  if (with_counts) CountItems(table.id, &items, &bytes);
+  description["ItemCount"] = items;
+  description["TableSizeBytes"] = bytes;
+  json::array local, global;
+  for (const Index& index : table.indexes) {
+    items = bytes = 0;
+    if (with_counts) CountItems(index.id, &items, &bytes);
+    (index.global ? global : local).push_back(DescribeIndex(table, index, items, bytes));
   }
+  if (!local.empty()) description["LocalSecondaryIndexes"] = std::move(local);
+  if (!global.empty()) description["GlobalSecondaryIndexes"] = std::move(global);
   return description;
 }
 
@@ -176,15 +99,12 @@ OperationResult DynamoDbService::CreateTable(OperationRequest& request) {
   table.account = request.context.account_id;
   table.region = request.context.region;
   table.name = std::string(*name);
-  if (auto valid = ValidateSchema(**key_schema, **definitions, table); !valid)
+  auto defined = ParseAttributeDefinitions(**definitions);
+  if (!defined) return Unexpected(defined.error());
+  if (auto valid = ParseKeySchema(**key_schema, "keySchema", *defined, &table.partition_key,
+                                  &table.sort_key);
+      !valid)
     return Unexpected(valid.error());
-  for (const char* index : {"GlobalSecondaryIndexes", "LocalSecondaryIndexes"}) {
-    const json::value* indexes = input.if_contains(index);
-    if (indexes != nullptr && !indexes->is_null())
-      return Unexpected(errors::Validation(std::string(index) +
-                                           " are not supported by lamina yet; create the table "
-                                           "without them"));
-  }
 
   auto billing =
       OptionalEnum(input, "BillingMode", {"PROVISIONED", "PAY_PER_REQUEST"}, "billingMode");
@@ -223,6 +143,10 @@ OperationResult DynamoDbService::CreateTable(OperationRequest& request) {
     read_units = **read;
     write_units = **write;
   }
+  auto indexes = ParseIndexes(input, table, *defined, billing_mode == "PAY_PER_REQUEST");
+  if (!indexes) return Unexpected(indexes.error());
+  table.indexes = std::move(*indexes);
+  if (auto used = CheckDefinitionsUsed(table, *defined); !used) return Unexpected(used.error());
   auto tags = ParseTags(input.if_contains("Tags"));
   if (!tags) return Unexpected(tags.error());
   table.tags = std::move(*tags);

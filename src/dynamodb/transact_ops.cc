@@ -12,6 +12,7 @@
 #include "common/hashing.h"
 #include "dynamodb/expressions/evaluate.h"
 #include "dynamodb/expressions/update.h"
+#include "dynamodb/indexes.h"
 #include "dynamodb/item_codec.h"
 #include "dynamodb/request.h"
 #include "dynamodb/service.h"
@@ -201,25 +202,43 @@ OperationResult DynamoDbService::TransactWriteItems(OperationRequest& request) {
     if (cancelled) return Unexpected(errors::TransactionCanceled(std::move(reasons), codes));
 
     storage::WriteBatch batch;
+    // What each action wrote, for the listener: (table, new item or null for a deletion).
+    std::vector<std::pair<std::shared_ptr<const Table>, std::optional<Item>>> written(
+        actions.size());
     for (size_t i = 0; i < actions.size(); ++i) {
       const Action& action = actions[i];
+      if (action.kind == Kind::kConditionCheck) continue;
+      auto table = TableNow(action.table);
+      if (!table) return Unexpected(table.error());
+      written[i].first = *table;
+      const Item* old = current[i] ? &*current[i] : nullptr;
       switch (action.kind) {
         case Kind::kConditionCheck:
           break;
         case Kind::kPut:
-          batch.Put(catalog_.items(), action.key.storage_key, EncodeItem(action.item));
+          if (auto valid = CheckIndexKeys(**table, action.item); !valid)
+            return Unexpected(valid.error());
+          StageItemChange(batch, catalog_.items(), **table, action.key.storage_key, old,
+                          &action.item, EncodeItem(action.item));
+          written[i].second = action.item;
           break;
         case Kind::kDelete:
-          if (current[i]) batch.Delete(catalog_.items(), action.key.storage_key);
+          if (old != nullptr)
+            StageItemChange(batch, catalog_.items(), **table, action.key.storage_key, old, nullptr,
+                            {});
           break;
         case Kind::kUpdate: {
-          Item updated = current[i] ? *current[i] : action.key.attributes;
+          Item updated = old != nullptr ? *old : action.key.attributes;
           auto applied = expr::ApplyUpdate(*action.expressions.update, updated);
           if (!applied) return Unexpected(errors::Validation(applied.error()));
           if (ItemSize(updated) > kMaxItemBytes)
             return Unexpected(
                 errors::Validation("Item size to update has exceeded the maximum allowed size"));
-          batch.Put(catalog_.items(), action.key.storage_key, EncodeItem(updated));
+          if (auto valid = CheckIndexKeys(**table, updated); !valid)
+            return Unexpected(valid.error());
+          StageItemChange(batch, catalog_.items(), **table, action.key.storage_key, old, &updated,
+                          EncodeItem(updated));
+          written[i].second = std::move(updated);
           break;
         }
       }
@@ -227,6 +246,11 @@ OperationResult DynamoDbService::TransactWriteItems(OperationRequest& request) {
     if (batch.Count() > 0)
       if (Status status = engine_.Write(batch); !status.ok())
         return Unexpected(errors::Internal("cannot write the transaction: " + status.message()));
+    for (size_t i = 0; i < actions.size(); ++i) {
+      const auto& [table, updated] = written[i];
+      if (table && (updated || current[i]))
+        Notify(*table, current[i] ? &*current[i] : nullptr, updated ? &*updated : nullptr);
+    }
   }
   if (*token) {
     std::lock_guard lock(tokens_mutex_);

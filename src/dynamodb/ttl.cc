@@ -112,12 +112,16 @@ size_t DynamoDbService::SweepExpired(size_t max_deletes) {
       for (const std::string& key : expired) {
         if (deleted >= max_deletes) break;
         std::lock_guard lock(LockFor(key));
+        auto now_table = TableNow(table);
+        if (!now_table) break;
         auto current = ReadItem(key);
         // Checked again: an update may have extended or removed the TTL since the scan.
         if (!current || !*current ||
-            !Expired(ExpiryOf(**current, table->ttl_attribute), clock_.NowEpochSeconds()))
+            !Expired(ExpiryOf(**current, (*now_table)->ttl_attribute), clock_.NowEpochSeconds()))
           continue;
-        if (Status status = engine_.Delete(catalog_.items(), key); !status.ok()) {
+        if (Status status =
+                ApplyChange(**now_table, key, &**current, nullptr, {}, ChangeOrigin::kTimeToLive);
+            !status.ok()) {
           LogWarn("dynamodb: TTL deletion failed: " + status.message());
           continue;
         }
