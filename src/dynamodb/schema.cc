@@ -333,4 +333,39 @@ json::object DescribeIndex(const Table& table, const Index& index, int64_t items
   return description;
 }
 
+Expected<std::optional<StreamRequest>, AwsError> ParseStreamSpecification(
+    const json::object& input) {
+  const json::value* stream = input.if_contains("StreamSpecification");
+  if (stream == nullptr || stream->is_null()) return std::optional<StreamRequest>();
+  if (!stream->is_object())
+    return Unexpected(errors::Serialization("StreamSpecification must be an object"));
+  auto enabled = OptionalBool(stream->get_object(), "StreamEnabled");
+  if (!enabled) return Unexpected(enabled.error());
+  if (!enabled->has_value()) return Unexpected(MissingMember("streamSpecification.streamEnabled"));
+  auto view = OptionalEnum(stream->get_object(), "StreamViewType",
+                           {"NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"},
+                           "streamSpecification.streamViewType");
+  if (!view) return Unexpected(view.error());
+  StreamRequest request{**enabled, std::string(view->value_or(""))};
+  if (request.enabled && request.view_type.empty())
+    return Unexpected(Invalid("StreamViewType is required when StreamEnabled is true"));
+  return std::optional<StreamRequest>(std::move(request));
+}
+
+void StartStream(json::object& description, const std::string& table_arn,
+                 const std::string& view_type, Clock::TimePoint now) {
+  std::string label = FormatIso8601(now);
+  label.pop_back();  // AWS's stream labels have no trailing Z
+  description["StreamSpecification"] =
+      json::object{{"StreamEnabled", true}, {"StreamViewType", view_type}};
+  description["LatestStreamLabel"] = label;
+  description["LatestStreamArn"] = table_arn + "/stream/" + label;
+}
+
+double EpochSeconds(Clock::TimePoint time) {
+  auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+  return static_cast<double>(millis) / 1000.0;
+}
+
 }  // namespace lamina::dynamodb

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/expected.h"
 #include "dynamodb/catalog.h"
 #include "protocol/aws_error.h"
@@ -53,5 +54,21 @@ json::array KeySchemaJson(const KeyAttribute& partition, const std::optional<Key
 // An entry of DescribeTable's GlobalSecondaryIndexes or LocalSecondaryIndexes.
 json::object DescribeIndex(const Table& table, const Index& index, int64_t items, int64_t bytes);
 std::string IndexArn(const Table& table, const Index& index);
+
+// A StreamSpecification: enable with a view type, or disable.
+struct StreamRequest {
+  bool enabled = false;
+  std::string view_type;
+};
+// input["StreamSpecification"], validated; nullopt when absent.
+Expected<std::optional<StreamRequest>, AwsError> ParseStreamSpecification(
+    const json::object& input);
+// Starts a new stream on a table's description: StreamSpecification, LatestStreamLabel,
+// LatestStreamArn.
+void StartStream(json::object& description, const std::string& table_arn,
+                 const std::string& view_type, Clock::TimePoint now);
+
+// A time as DynamoDB's descriptions carry it: epoch seconds with milliseconds.
+double EpochSeconds(Clock::TimePoint time);
 
 }  // namespace lamina::dynamodb

@@ -10,6 +10,8 @@ namespace lamina::dynamodb {
 DynamoDbService::DynamoDbService(storage::Engine& engine, Clock& clock)
     : engine_(engine), clock_(clock), catalog_(engine) {}
 
+DynamoDbService::~DynamoDbService() { StopBackground(); }
+
 Status DynamoDbService::Load() { return catalog_.Load(); }
 
 void DynamoDbService::Reset() { catalog_.Reset(); }
@@ -26,6 +28,7 @@ ServiceDescriptor DynamoDbService::Describe() {
   service.operations = {
       {"CreateTable", bind(&DynamoDbService::CreateTable)},
       {"DescribeTable", bind(&DynamoDbService::DescribeTable)},
+      {"UpdateTable", bind(&DynamoDbService::UpdateTable)},
       {"ListTables", bind(&DynamoDbService::ListTables)},
       {"DeleteTable", bind(&DynamoDbService::DeleteTable)},
       {"TagResource", bind(&DynamoDbService::TagResource)},

@@ -8,10 +8,12 @@
 // striped lock, so conditional writes are linearizable.
 
 #include <array>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "common/clock.h"
@@ -42,11 +44,16 @@ using ChangeListener = std::function<void(const ItemChange&)>;
 class DynamoDbService {
  public:
   DynamoDbService(storage::Engine& engine, Clock& clock);
+  ~DynamoDbService();
+  DynamoDbService(const DynamoDbService&) = delete;
+  DynamoDbService& operator=(const DynamoDbService&) = delete;
 
   // Loads the tables from storage; call before serving.
   Status Load();
   // Drops cached state after the engine was reset.
   void Reset();
+  // Stops background work (index backfills) and waits for it; before the engine is reset.
+  void StopBackground();
   ServiceDescriptor Describe();
   // Installs the listener told of item changes (before serving; at most one).
   void SetChangeListener(ChangeListener listener) { listener_ = std::move(listener); }
@@ -61,6 +68,9 @@ class DynamoDbService {
   OperationResult ListTagsOfResource(OperationRequest& request);
   OperationResult DescribeLimits(OperationRequest& request);
   OperationResult DescribeEndpoints(OperationRequest& request);
+
+  // update_table.cc
+  OperationResult UpdateTable(OperationRequest& request);
 
   // item_ops.cc
   OperationResult PutItem(OperationRequest& request);
@@ -116,6 +126,10 @@ class DynamoDbService {
   void LockBarrier();
   // The locks of every key, taken in index order (so two callers cannot deadlock).
   std::vector<std::unique_lock<std::mutex>> LockAll(const std::vector<std::string>& storage_keys);
+  // Writes the entries of a new index for the items already in the table, then marks it ACTIVE;
+  // on a thread of its own.
+  void StartBackfill(std::shared_ptr<const Table> table, uint64_t index_id);
+  void Backfill(std::shared_ptr<const Table> table, uint64_t index_id);
   // Counts the items and bytes under a table's or an index's id (DescribeTable's ItemCount and
   // TableSizeBytes, an index's ItemCount and IndexSizeBytes).
   void CountItems(uint64_t id, int64_t* items, int64_t* bytes) const;
@@ -125,6 +139,11 @@ class DynamoDbService {
   Clock& clock_;
   Catalog catalog_;
   ChangeListener listener_;
+  // Serializes schema changes (UpdateTable, an index becoming ACTIVE).
+  std::mutex schema_mutex_;
+  std::mutex background_mutex_;
+  std::vector<std::thread> backfills_;
+  std::atomic<bool> stopping_{false};
   std::array<std::mutex, 1024> locks_;
   // TransactWriteItems' ClientRequestToken → (request fingerprint, when), kept 10 minutes.
   std::mutex tokens_mutex_;

@@ -12,12 +12,6 @@ namespace lamina::dynamodb {
 
 namespace {
 
-double EpochSeconds(Clock::TimePoint time) {
-  auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
-  return static_cast<double>(millis) / 1000.0;
-}
-
 AwsError Invalid(const std::string& message) {
   return errors::Validation("One or more parameter values were invalid: " + message);
 }
@@ -171,27 +165,9 @@ OperationResult DynamoDbService::CreateTable(OperationRequest& request) {
     billing_summary["LastUpdateToPayPerRequestDateTime"] = EpochSeconds(now);
   description["BillingModeSummary"] = std::move(billing_summary);
 
-  if (const json::value* stream = input.if_contains("StreamSpecification");
-      stream != nullptr && stream->is_object()) {
-    auto enabled = OptionalBool(stream->get_object(), "StreamEnabled");
-    if (!enabled) return Unexpected(enabled.error());
-    auto view = OptionalEnum(stream->get_object(), "StreamViewType",
-                             {"NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"},
-                             "streamSpecification.streamViewType");
-    if (!view) return Unexpected(view.error());
-    if (enabled->value_or(false)) {
-      if (!view->has_value())
-        return Unexpected(errors::Validation(
-            "One or more parameter values were invalid: StreamViewType is required when "
-            "StreamEnabled is true"));
-      std::string label = FormatIso8601(now);
-      label.pop_back();  // AWS's stream labels have no trailing Z
-      description["StreamSpecification"] =
-          json::object{{"StreamEnabled", true}, {"StreamViewType", **view}};
-      description["LatestStreamLabel"] = label;
-      description["LatestStreamArn"] = table.arn + "/stream/" + label;
-    }
-  }
+  auto stream = ParseStreamSpecification(input);
+  if (!stream) return Unexpected(stream.error());
+  if (*stream && (*stream)->enabled) StartStream(description, table.arn, (*stream)->view_type, now);
   if (const json::value* sse = input.if_contains("SSESpecification");
       sse != nullptr && sse->is_object()) {
     auto enabled = OptionalBool(sse->get_object(), "Enabled");

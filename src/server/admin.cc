@@ -65,6 +65,7 @@ http::Response Admin::Health() const {
 }
 
 http::Response Admin::Reset() {
+  for (auto& hook : quiesce_hooks_) hook();
   Status status = engine_.Reset();
   if (status.ok()) status = blobs_.Reset();
   if (!status.ok()) {

@@ -26,6 +26,8 @@ class Admin {
 
   // Called on reset, after storage is wiped, so services drop their caches.
   void AddResetHook(std::function<void()> hook) { reset_hooks_.push_back(std::move(hook)); }
+  // Called on reset, before storage is wiped, so background work stops touching it.
+  void AddQuiesceHook(std::function<void()> hook) { quiesce_hooks_.push_back(std::move(hook)); }
 
   http::Response Handle(http::Request& request);
 
@@ -39,6 +41,7 @@ class Admin {
   storage::BlobStore& blobs_;
   std::vector<std::string> services_;
   std::vector<std::function<void()>> reset_hooks_;
+  std::vector<std::function<void()>> quiesce_hooks_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

@@ -87,6 +87,7 @@ Expected<std::unique_ptr<App>, std::string> App::Create(const ServeOptions& opti
                                         app->front_door_->ImplementedServices());
   Admin* admin = app->admin_.get();
   dynamodb::DynamoDbService* dynamodb = app->dynamodb_.get();
+  admin->AddQuiesceHook([dynamodb] { dynamodb->StopBackground(); });
   admin->AddResetHook([dynamodb] { dynamodb->Reset(); });
   lambda::LambdaService* lambda = app->lambda_.get();
   admin->AddResetHook([lambda] { lambda->Reset(); });
