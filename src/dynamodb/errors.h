@@ -64,6 +64,11 @@ inline AwsError IdempotentParameterMismatch() {
                   "request.");
 }
 
+// A single-item write to an item a running transaction holds.
+inline AwsError TransactionConflict() {
+  return AwsError("TransactionConflictException", "Transaction is ongoing for the item");
+}
+
 inline AwsError LimitExceeded(std::string message) {
   return AwsError("LimitExceededException", std::move(message));
 }

@@ -136,6 +136,7 @@ OperationResult DynamoDbService::PutItem(OperationRequest& request) {
       expressions->condition || write->returns == Returns::kAllOld || WantsCapacity(input);
   std::optional<Item> old;
   {
+    if (Claimed(key->storage_key)) return Unexpected(errors::TransactionConflict());
     std::lock_guard lock(LockFor(key->storage_key));
     auto now = TableNow(write->table);
     if (!now) return Unexpected(now.error());
@@ -221,6 +222,7 @@ OperationResult DynamoDbService::UpdateItem(OperationRequest& request) {
   std::optional<Item> old;
   Item updated;
   {
+    if (Claimed(key->storage_key)) return Unexpected(errors::TransactionConflict());
     std::lock_guard lock(LockFor(key->storage_key));
     auto now = TableNow(write->table);
     if (!now) return Unexpected(now.error());
@@ -291,6 +293,7 @@ OperationResult DynamoDbService::DeleteItem(OperationRequest& request) {
 
   std::optional<Item> old;
   {
+    if (Claimed(key->storage_key)) return Unexpected(errors::TransactionConflict());
     std::lock_guard lock(LockFor(key->storage_key));
     auto now = TableNow(write->table);
     if (!now) return Unexpected(now.error());

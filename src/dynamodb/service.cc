@@ -92,6 +92,29 @@ Status DynamoDbService::ApplyChange(const Table& table, const std::string& stora
   return status;
 }
 
+std::vector<size_t> DynamoDbService::Claim(const std::vector<std::string>& keys) {
+  std::lock_guard lock(claims_mutex_);
+  std::vector<size_t> conflicts;
+  for (size_t i = 0; i < keys.size(); ++i)
+    if (claimed_.count(keys[i])) conflicts.push_back(i);
+  if (!conflicts.empty()) return conflicts;
+  for (const auto& key : keys) claimed_.insert(key);
+  claim_count_.fetch_add(keys.size());
+  return conflicts;
+}
+
+void DynamoDbService::Release(const std::vector<std::string>& keys) {
+  std::lock_guard lock(claims_mutex_);
+  for (const auto& key : keys) claimed_.erase(key);
+  claim_count_.fetch_sub(keys.size());
+}
+
+bool DynamoDbService::Claimed(const std::string& storage_key) {
+  if (claim_count_.load() == 0) return false;
+  std::lock_guard lock(claims_mutex_);
+  return claimed_.count(storage_key) > 0;
+}
+
 void DynamoDbService::LockBarrier() {
   for (auto& lock : locks_) std::lock_guard hold(lock);
 }

@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -124,6 +125,12 @@ class DynamoDbService {
   // Waits until every item lock taken before the call is released (after a schema change, so
   // every later writer sees it).
   void LockBarrier();
+  // The items a running TransactWriteItems holds, from before it takes their locks until after
+  // it releases them. Claim returns the positions of `keys` another transaction holds (and then
+  // claims nothing); Claimed is one atomic load while no transaction runs.
+  std::vector<size_t> Claim(const std::vector<std::string>& keys);
+  void Release(const std::vector<std::string>& keys);
+  bool Claimed(const std::string& storage_key);
   // The locks of every key, taken in index order (so two callers cannot deadlock).
   std::vector<std::unique_lock<std::mutex>> LockAll(const std::vector<std::string>& storage_keys);
   // Writes the entries of a new index for the items already in the table, then marks it ACTIVE;
@@ -145,6 +152,9 @@ class DynamoDbService {
   std::vector<std::thread> backfills_;
   std::atomic<bool> stopping_{false};
   std::array<std::mutex, 1024> locks_;
+  std::mutex claims_mutex_;
+  std::set<std::string, std::less<>> claimed_;
+  std::atomic<size_t> claim_count_{0};
   // TransactWriteItems' ClientRequestToken → (request fingerprint, when), kept 10 minutes.
   std::mutex tokens_mutex_;
   std::map<std::string, std::pair<std::string, double>> tokens_;

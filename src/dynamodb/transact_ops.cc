@@ -35,6 +35,21 @@ struct Action {
   bool old_on_failure = false;
 };
 
+// TransactionCanceledException for a transaction that met another one on the items at
+// `conflicts` (positions in request order).
+AwsError ConflictCancellation(size_t count, const std::vector<size_t>& conflicts) {
+  json::array reasons;
+  std::string codes;
+  for (size_t i = 0; i < count; ++i) {
+    bool conflict = std::find(conflicts.begin(), conflicts.end(), i) != conflicts.end();
+    json::object reason{{"Code", conflict ? "TransactionConflict" : "None"}};
+    if (conflict) reason["Message"] = "Transaction is ongoing for the item";
+    codes += (codes.empty() ? "" : ", ") + std::string(reason.at("Code").as_string());
+    reasons.push_back(std::move(reason));
+  }
+  return errors::TransactionCanceled(std::move(reasons), codes);
+}
+
 Expected<const json::array*, AwsError> TransactItems(const json::object& input) {
   const json::value* items = input.if_contains("TransactItems");
   if (items == nullptr || items->is_null()) return Unexpected(MissingMember("transactItems"));
@@ -172,6 +187,14 @@ OperationResult DynamoDbService::TransactWriteItems(OperationRequest& request) {
     }
   }
 
+  // Another transaction holding one of the items cancels this one (TransactionConflict).
+  if (auto conflicts = Claim(keys); !conflicts.empty())
+    return Unexpected(ConflictCancellation(keys.size(), conflicts));
+  struct Releaser {
+    DynamoDbService* service;
+    const std::vector<std::string>& keys;
+    ~Releaser() { service->Release(keys); }
+  } releaser{this, keys};
   {
     auto held = LockAll(keys);
     std::vector<std::optional<Item>> current;
@@ -285,6 +308,10 @@ OperationResult DynamoDbService::TransactGetItems(OperationRequest& request) {
     keys.push_back(key->storage_key);
     gets.push_back({std::move(*key), std::move(*expressions)});
   }
+  std::vector<size_t> conflicts;
+  for (size_t i = 0; i < keys.size(); ++i)
+    if (Claimed(keys[i])) conflicts.push_back(i);
+  if (!conflicts.empty()) return Unexpected(ConflictCancellation(keys.size(), conflicts));
   json::array responses;
   {
     auto held = LockAll(keys);

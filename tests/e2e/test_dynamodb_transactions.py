@@ -154,3 +154,33 @@ def test_racing_transactions_lose_no_write(lamina, ddb):
     succeeded = 80 - len(failures)
     # Every success was a compare-and-set from the value it read: none lost, none doubled.
     assert int(item(ddb, "race")["n"]["N"]) == succeeded
+
+
+def test_racing_increments_are_never_lost(lamina, ddb):
+    """Unconditional increments from four threads: each either commits or is cancelled because
+    another transaction held the item (TransactionConflict); the final count is exactly the number
+    committed."""
+    ddb.put_item(TableName=TABLE, Item={**key("counter"), "n": {"N": "0"}})
+    committed, unexpected = [], []
+
+    def worker():
+        client = make_client(lamina, "dynamodb")
+        for _ in range(30):
+            try:
+                client.transact_write_items(TransactItems=[{"Update": {
+                    "TableName": TABLE, "Key": key("counter"), "UpdateExpression": "ADD n :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}}}}])
+                committed.append(1)
+            except ClientError as error:
+                reasons = [r["Code"] for r in error.response.get("CancellationReasons", [])]
+                if reasons != ["TransactionConflict"]:
+                    unexpected.append((error.response["Error"]["Code"], reasons))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert unexpected == []
+    assert committed
+    assert int(item(ddb, "counter")["n"]["N"]) == len(committed)
