@@ -138,7 +138,14 @@ class Translator {
         if (next_parameter_ >= parameters_.size())
           return Unexpected(
               errors::Validation("Number of parameters in request and statement don't match."));
-        return parameters_[next_parameter_++];
+        const json::value& parameter = parameters_[next_parameter_++];
+        // What is not one typed value is refused here; the rest is the handlers' to validate.
+        if (!parameter.is_object() || parameter.get_object().size() != 1) {
+          auto parsed = ParseAttributeValue(parameter);
+          return Unexpected(parsed ? Malformed("a parameter must be one typed value")
+                                   : errors::FromValueError(parsed.error()));
+        }
+        return parameter;
       }
       case Token::Kind::kWord:
         if (IsKeyword(token, "TRUE")) return json::value(json::object{{"BOOL", true}});

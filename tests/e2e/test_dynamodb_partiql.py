@@ -6,7 +6,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import run_aws
+from conftest import run_aws, signed
 
 pytest_plugins = ["conftest_dynamodb"]
 
@@ -20,6 +20,16 @@ def table(ddb):
                                 {"AttributeName": "timestamp", "KeyType": "RANGE"}],
                      AttributeDefinitions=[{"AttributeName": "device", "AttributeType": "S"},
                                            {"AttributeName": "timestamp", "AttributeType": "S"}])
+
+
+def call(lamina, operation, body):
+    """Sends a DynamoDB request as raw JSON, for what botocore would refuse to send or this
+    botocore's model predates (ReturnValuesOnConditionCheckFailure on statements, Item on a
+    statement's error)."""
+    response = signed(lamina, service="dynamodb", body=json.dumps(body),
+                      headers={"X-Amz-Target": f"DynamoDB_20120810.{operation}",
+                               "Content-Type": "application/x-amz-json-1.0"})
+    return response.status, json.loads(response.body)
 
 
 def error_of(ddb, statement, parameters=None):
@@ -94,3 +104,12 @@ def test_select_with_conditions_projection_and_paging(ddb):
     in_rows = ddb.execute_statement(Statement="SELECT reading FROM \"table-testdrive\" WHERE "
                                               "device = 'sel' AND reading IN (1, 2, 99)")["Items"]
     assert sorted(int(r["reading"]["N"]) for r in in_rows) == [1, 2]
+
+
+@pytest.mark.parametrize("parameter", [5, {}, "x", {"S": "a", "N": "1"}])
+def test_a_parameter_that_is_not_one_typed_value_is_a_client_error(lamina, parameter):
+    status, reply = call(lamina, "ExecuteStatement", {
+        "Statement": "INSERT INTO \"table-testdrive\" VALUE {'device': 'p', 'timestamp': 'p', "
+                     "'s': <<?>>}", "Parameters": [parameter]})
+    assert status == 400, reply
+    assert reply["__type"].split("#")[-1] in ("ValidationException", "SerializationException")
