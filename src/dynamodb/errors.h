@@ -49,6 +49,11 @@ inline AwsError ConditionalCheckFailed(const Item* old_item = nullptr) {
   return error;
 }
 
+// A PartiQL INSERT of a key already in the table.
+inline AwsError DuplicateItem() {
+  return AwsError("DuplicateItemException", "Duplicate primary key exists in table");
+}
+
 // TransactWriteItems / TransactGetItems: one reason per action, in request order.
 inline AwsError TransactionCanceled(boost::json::array reasons, const std::string& codes) {
   AwsError error("TransactionCanceledException",

@@ -45,6 +45,8 @@ ServiceDescriptor DynamoDbService::Describe() {
       {"BatchGetItem", bind(&DynamoDbService::BatchGetItem)},
       {"BatchWriteItem", bind(&DynamoDbService::BatchWriteItem)},
       {"ExecuteStatement", bind(&DynamoDbService::ExecuteStatement)},
+      {"BatchExecuteStatement", bind(&DynamoDbService::BatchExecuteStatement)},
+      {"ExecuteTransaction", bind(&DynamoDbService::ExecuteTransaction)},
       {"TransactWriteItems", bind(&DynamoDbService::TransactWriteItems)},
       {"TransactGetItems", bind(&DynamoDbService::TransactGetItems)},
       {"UpdateTimeToLive", bind(&DynamoDbService::UpdateTimeToLive)},

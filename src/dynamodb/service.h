@@ -2,7 +2,7 @@
 
 // Amazon DynamoDB (awsJson 1.0, X-Amz-Target DynamoDB_20120810.*). One dispatch table in
 // service.cc maps each operation to its handler; handlers live by family in table_ops.cc,
-// item_ops.cc, query_ops.cc and batch_ops.cc.
+// item_ops.cc, query_ops.cc, batch_ops.cc, transact_ops.cc and partiql.cc.
 //
 // Thread-safety: handlers run concurrently. Read-modify-write on one item is serialized by a
 // striped lock, so conditional writes are linearizable.
@@ -93,6 +93,12 @@ class DynamoDbService {
 
   // partiql.cc
   OperationResult ExecuteStatement(OperationRequest& request);
+  // Up to 25 statements, each run on its own, all reads or all writes: the reply is 200 with one
+  // response per statement, in order, each holding its Item or its Error.
+  OperationResult BatchExecuteStatement(OperationRequest& request);
+  // Up to 100 statements, all writes (one TransactWriteItems) or all reads of whole keys (one
+  // TransactGetItems); a cancelled transaction gives its reasons in statement order.
+  OperationResult ExecuteTransaction(OperationRequest& request);
 
   // ttl.cc
   OperationResult UpdateTimeToLive(OperationRequest& request);
