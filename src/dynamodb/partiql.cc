@@ -495,6 +495,18 @@ Expected<Plan, AwsError> Translate(const Catalog& catalog, const RequestContext&
     json::object projection_names = t.names();
     if (!t.TakeKeyword("FROM")) return Unexpected(Malformed("expected FROM"));
     if (auto found = find_table(); !found) return Unexpected(found.error());
+    // FROM "table"."index" reads the index.
+    std::string index_name;
+    if (t.TakeSymbol(".")) {
+      const Token& index = t.Take();
+      if (index.kind != Token::Kind::kQuoted && index.kind != Token::Kind::kWord)
+        return Unexpected(Malformed("expected an index name after '.'"));
+      if (plan.table->FindIndex(index.text) == nullptr)
+        return Unexpected(
+            errors::Validation("The table does not have the specified index: " + index.text));
+      index_name = index.text;
+      plan.input["IndexName"] = index_name;
+    }
     json::object key;
     bool only_key = false;
     std::string condition;
@@ -508,7 +520,7 @@ Expected<Plan, AwsError> Translate(const Catalog& catalog, const RequestContext&
     if (!projection.empty()) plan.input["ProjectionExpression"] = projection;
     if (!condition.empty()) plan.input["FilterExpression"] = condition;
     t.AddTo(plan.input);
-    if (only_key && key.size() == (plan.table->sort_key ? 2u : 1u)) {
+    if (index_name.empty() && only_key && key.size() == (plan.table->sort_key ? 2u : 1u)) {
       // The filter is never evaluated on this path: parsing it is what rejects a WHERE that is
       // only key equalities but not well formed.
       auto expressions = ParseExpressions(plan.input, {.filter = true, .projection = true});
@@ -727,10 +739,9 @@ OperationResult DynamoDbService::ExecuteStatement(OperationRequest& request) {
   if (plan->kind != Plan::Kind::kSelect) {
     auto result = Run(*this, WriteHandler(plan->kind), request, std::move(plan->input));
     if (!result && result.error().code == "ConditionalCheckFailedException") {
-      // INSERT's condition is the key's absence. DELETE answers success even when its condition
-      // fails, as ExecuteStatement always has (batches and transactions report the failure).
+      // INSERT's condition is the key's absence. A DELETE whose condition fails on a present
+      // item is a ConditionalCheckFailedException, as in batches and transactions.
       if (plan->kind == Plan::Kind::kInsert) return Unexpected(errors::DuplicateItem());
-      if (plan->kind == Plan::Kind::kDelete) return response;
     }
     if (!result) return result;
     return response;

@@ -382,3 +382,53 @@ def test_transaction_client_request_token_is_idempotent(ddb):
     assert response["Error"]["Code"] == "IdempotentParameterMismatchException"
     assert stored(ddb, "txi", "other") is None
 
+
+
+def test_select_from_an_index(ddb):
+    ddb.create_table(TableName="readings-by-room", BillingMode="PAY_PER_REQUEST",
+                     KeySchema=[{"AttributeName": "device", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "device", "AttributeType": "S"},
+                                           {"AttributeName": "room", "AttributeType": "S"},
+                                           {"AttributeName": "at", "AttributeType": "N"}],
+                     GlobalSecondaryIndexes=[{
+                         "IndexName": "by-room",
+                         "KeySchema": [{"AttributeName": "room", "KeyType": "HASH"},
+                                       {"AttributeName": "at", "KeyType": "RANGE"}],
+                         "Projection": {"ProjectionType": "INCLUDE",
+                                        "NonKeyAttributes": ["temperature"]}}])
+    for device, room, at in [("d1", "kitchen", 3), ("d2", "kitchen", 1), ("d3", "hall", 2),
+                             ("d4", None, 4)]:
+        reading = {"device": {"S": device}, "temperature": {"N": str(at * 10)},
+                   "humidity": {"N": "50"}}
+        if room:
+            reading.update(room={"S": room}, at={"N": str(at)})
+        ddb.put_item(TableName="readings-by-room", Item=reading)
+    items = ddb.execute_statement(
+        Statement="SELECT * FROM \"readings-by-room\".\"by-room\" WHERE room = ?",
+        Parameters=[{"S": "kitchen"}])["Items"]
+    # The index's order (by its sort key) and its projection: no humidity.
+    assert items == [
+        {"device": {"S": "d2"}, "room": {"S": "kitchen"}, "at": {"N": "1"}, "temperature": {"N": "10"}},
+        {"device": {"S": "d1"}, "room": {"S": "kitchen"}, "at": {"N": "3"}, "temperature": {"N": "30"}}]
+    everything = ddb.execute_statement(
+        Statement="SELECT device FROM \"readings-by-room\".\"by-room\"")["Items"]
+    assert sorted(i["device"]["S"] for i in everything) == ["d1", "d2", "d3"]  # d4 has no room
+    assert error_of(ddb, "SELECT * FROM \"readings-by-room\".\"nope\"") == {
+        "Code": "ValidationException",
+        "Message": "The table does not have the specified index: nope"}
+
+
+def test_delete_whose_condition_fails_on_a_present_item_is_refused(ddb):
+    ddb.execute_statement(Statement="INSERT INTO \"table-testdrive\" VALUE "
+                                    "{'device': 'cond', 'timestamp': 't', 'n': 1}")
+    error = error_of(ddb, "DELETE FROM \"table-testdrive\" WHERE device = 'cond' AND "
+                          "\"timestamp\" = 't' AND n = 2")
+    assert error["Code"] == "ConditionalCheckFailedException"
+    assert "Item" in ddb.get_item(TableName=TABLE, Key={"device": {"S": "cond"},
+                                                        "timestamp": {"S": "t"}})
+    # With a condition that holds it goes; an absent item's DELETE is no error.
+    for _ in range(2):
+        ddb.execute_statement(Statement="DELETE FROM \"table-testdrive\" WHERE device = 'cond' "
+                                        "AND \"timestamp\" = 't' AND n = 1")
+    assert "Item" not in ddb.get_item(TableName=TABLE, Key={"device": {"S": "cond"},
+                                                            "timestamp": {"S": "t"}})
