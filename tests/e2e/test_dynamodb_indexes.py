@@ -13,11 +13,13 @@ WAIT_SECONDS, far less than the minutes AWS needs to build a GSI with UpdateTabl
 IndexSizeBytes are checked only on a new, empty table (AWS refreshes them about every six hours)."""
 
 import datetime
+import threading
 import time
 from decimal import Decimal
 
 import pytest
 
+from conftest import make_client
 from dynamodb_helpers import FAST_WAITER, expect_error, invalid, unique
 
 pytest_plugins = ["conftest_dynamodb"]  # the fixtures ddb and raw
@@ -733,3 +735,78 @@ def test_update_table_errors(ddb, raw):
             prefix=nothing)
     expect_error("ResourceNotFoundException", ddb.update_table, TableName=name,
                  GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "no_such_index"}}])
+
+
+def test_backfill_racing_with_writers_ends_exactly_in_step(lamina, ddb):
+    """A GSI added while another client keeps moving, removing, deleting and adding items: once
+    ACTIVE and the writer done, the index holds exactly the table's items that have the key."""
+    name = unique("race-gsi")
+    create_indexed(ddb, name, {"pk": "S"})
+    rows = [item(pk=f"p{i:04d}", cat="ab"[i % 2], n=i) for i in range(2000)]
+    for start in range(0, len(rows), 25):
+        ddb.batch_write_item(RequestItems={name: [{"PutRequest": {"Item": r}}
+                                                  for r in rows[start:start + 25]]})
+    writer = make_client(lamina, "dynamodb")
+    stop = threading.Event()
+    writes = []
+
+    def write():
+        for step in range(3000):
+            if stop.is_set():
+                return
+            pk = {"S": f"p{(step * 7919) % 2400:04d}"}  # some keys beyond the first 2000
+            action = step % 4
+            if action == 0:
+                writer.update_item(TableName=name, Key={"pk": pk}, UpdateExpression="SET cat = :c",
+                                   ExpressionAttributeValues={":c": {"S": f"moved{step % 3}"}})
+            elif action == 1:
+                writer.update_item(TableName=name, Key={"pk": pk}, UpdateExpression="REMOVE cat")
+            elif action == 2:
+                writer.delete_item(TableName=name, Key={"pk": pk})
+            else:
+                writer.put_item(TableName=name, Item=item(pk=pk["S"], cat="new", n=step))
+            writes.append(step)
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    try:
+        time.sleep(0.05)
+        ddb.update_table(TableName=name, AttributeDefinitions=definitions(cat="S"),
+                         GlobalSecondaryIndexUpdates=[{"Create": index_spec("by_cat", "cat")}])
+        wait_for(ddb, name, all_active, "index by_cat ACTIVE")
+        time.sleep(0.1)  # writes after the backfill, too
+    finally:
+        stop.set()
+        thread.join()
+    assert len(writes) > 10
+    table_items = read_all(ddb.scan, TableName=name, ConsistentRead=True)
+    expected = by_key([r for r in table_items if "cat" in r])
+    assert by_key(read_all(ddb.scan, TableName=name, IndexName="by_cat")) == expected
+    for cat in ("a", "new", "moved1"):
+        assert by_key(query(ddb, name, "by_cat", "cat", cat)) == \
+            by_key([r for r in expected if r["cat"] == {"S": cat}])
+
+
+def test_indexes_survive_a_restart(start_lamina, tmp_path):
+    data_dir = str(tmp_path / "data")
+    server = start_lamina(data_dir=data_dir)
+    ddb = make_client(server, "dynamodb")
+    create_indexed(ddb, "kept", {"pk": "S", "sk": "S", "g": "S", "l": "N"}, sk="sk",
+                   gsis=[index_spec("by_g", "g", projection="KEYS_ONLY")],
+                   lsis=[index_spec("by_l", "pk", "l", projection="ALL")])
+    ddb.put_item(TableName="kept", Item=item(pk="a", sk="1", g="x", l=2, note="first"))
+    assert server.stop() == 0
+
+    server = start_lamina(data_dir=data_dir)
+    ddb = make_client(server, "dynamodb")
+    table = ddb.describe_table(TableName="kept")["Table"]
+    assert gsi_of(table, "by_g")["IndexStatus"] == "ACTIVE"
+    assert [i["IndexName"] for i in table["LocalSecondaryIndexes"]] == ["by_l"]
+    # A table created after the restart gets ids of its own: its items stay out of kept's index.
+    create_indexed(ddb, "later", {"pk": "S", "g": "S"}, gsis=[index_spec("by_g", "g")])
+    ddb.put_item(TableName="later", Item=item(pk="z", g="x"))
+    ddb.put_item(TableName="kept", Item=item(pk="a", sk="2", g="x", l=1, note="second"))
+    assert query(ddb, "kept", "by_g", "g", "x") == [item(pk="a", sk="1", g="x"),
+                                                    item(pk="a", sk="2", g="x")]
+    assert [i["note"]["S"] for i in query(ddb, "kept", "by_l", "pk", "a")] == ["second", "first"]
+    assert query(ddb, "later", "by_g", "g", "x") == [item(pk="z", g="x")]
