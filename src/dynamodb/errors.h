@@ -15,6 +15,11 @@ inline AwsError Validation(std::string message) {
       .WithNamespace("com.amazon.coral.validate");
 }
 
+// "One or more parameter values were invalid: <message>", DynamoDB's common validation prefix.
+inline AwsError InvalidParameters(const std::string& message) {
+  return Validation("One or more parameter values were invalid: " + message);
+}
+
 inline AwsError Serialization(std::string message) {
   return AwsError("SerializationException", std::move(message))
       .WithNamespace("com.amazon.coral.service");

@@ -51,10 +51,6 @@ Condition Not(Condition inner) {
   return condition;
 }
 
-AwsError Invalid(const std::string& message) {
-  return errors::Validation("One or more parameter values were invalid: " + message);
-}
-
 // One legacy condition on one attribute: {ComparisonOperator, AttributeValueList} or, in
 // Expected, {Value, Exists}.
 Expected<Condition, AwsError> ConvertOne(std::string_view attribute, const json::value& wire,
@@ -72,15 +68,15 @@ Expected<Condition, AwsError> ConvertOne(std::string_view attribute, const json:
         exists == nullptr || exists->is_null() || (exists->is_bool() && exists->get_bool());
     if (value != nullptr && !value->is_null()) {
       if (!must_exist)
-        return Unexpected(
-            Invalid("Value cannot be used when Exists is false for Attribute: " + name));
+        return Unexpected(errors::InvalidParameters(
+            "Value cannot be used when Exists is false for Attribute: " + name));
       auto parsed = ParseAttributeValue(*value);
       if (!parsed) return Unexpected(errors::FromValueError(parsed.error()));
       return Compare(expr::Comparator::kEqual, PathOperand(name), ValueOperand(std::move(*parsed)));
     }
     if (must_exist)
-      return Unexpected(
-          Invalid("Value must be provided when Exists is true for Attribute: " + name));
+      return Unexpected(errors::InvalidParameters(
+          "Value must be provided when Exists is true for Attribute: " + name));
     return Function(Condition::Kind::kAttributeNotExists, {PathOperand(name)});
   }
   if (op == nullptr || !op->is_string()) return Unexpected(MissingMember("comparisonOperator"));
@@ -97,8 +93,8 @@ Expected<Condition, AwsError> ConvertOne(std::string_view attribute, const json:
   }
   auto expect = [&](size_t count) -> Expected<void, AwsError> {
     if (values.size() != count)
-      return Unexpected(Invalid("Invalid number of argument(s) for the " + std::string(comparison) +
-                                " ComparisonOperator"));
+      return Unexpected(errors::InvalidParameters("Invalid number of argument(s) for the " +
+                                                  std::string(comparison) + " ComparisonOperator"));
     return {};
   };
   struct Simple {
@@ -140,7 +136,8 @@ Expected<Condition, AwsError> ConvertOne(std::string_view attribute, const json:
   }
   if (comparison == "IN") {
     if (values.empty())
-      return Unexpected(Invalid("Invalid number of argument(s) for the IN ComparisonOperator"));
+      return Unexpected(
+          errors::InvalidParameters("Invalid number of argument(s) for the IN ComparisonOperator"));
     std::vector<Operand> operands = {PathOperand(name)};
     for (auto& element : values) operands.push_back(ValueOperand(std::move(element)));
     return Function(Condition::Kind::kIn, std::move(operands));
@@ -266,8 +263,8 @@ Expected<void, AwsError> ConvertLegacy(const json::object& input,
       if (kind == "PUT") {
         if (!value)
           return Unexpected(
-              Invalid("Only DELETE action is allowed when no attribute value is "
-                      "specified"));
+              errors::InvalidParameters("Only DELETE action is allowed when no attribute value is "
+                                        "specified"));
         converted.kind = expr::UpdateAction::Kind::kSet;
         converted.value = ValueOperand(std::move(*value));
       } else if (kind == "DELETE") {
@@ -277,8 +274,8 @@ Expected<void, AwsError> ConvertLegacy(const json::object& input,
       } else {
         if (!value)
           return Unexpected(
-              Invalid("Only DELETE action is allowed when no attribute value is "
-                      "specified"));
+              errors::InvalidParameters("Only DELETE action is allowed when no attribute value is "
+                                        "specified"));
         converted.kind = expr::UpdateAction::Kind::kAdd;
         converted.value = ValueOperand(std::move(*value));
       }

@@ -8,10 +8,6 @@ namespace lamina::dynamodb {
 
 namespace {
 
-AwsError Invalid(const std::string& message) {
-  return errors::Validation("One or more parameter values were invalid: " + message);
-}
-
 Type TypeFromLetter(std::string_view letter) {
   return letter == "N" ? Type::kN : letter == "B" ? Type::kB : Type::kS;
 }
@@ -34,7 +30,8 @@ std::string_view ProjectionName(Index::Projection projection) {
   return "ALL";
 }
 
-// A ProvisionedThroughput object: both units present and at least 1.
+}  // namespace
+
 Expected<std::pair<int64_t, int64_t>, AwsError> ParseThroughput(const json::value& wire,
                                                                 const std::string& path) {
   if (!wire.is_object())
@@ -53,8 +50,6 @@ Expected<std::pair<int64_t, int64_t>, AwsError> ParseThroughput(const json::valu
   return std::pair{**read, **write};
 }
 
-}  // namespace
-
 Expected<AttributeTypes, AwsError> ParseAttributeDefinitions(const json::array& definitions) {
   AttributeTypes defined;
   for (size_t i = 0; i < definitions.size(); ++i) {
@@ -71,8 +66,8 @@ Expected<AttributeTypes, AwsError> ParseAttributeDefinitions(const json::array& 
       return Unexpected(
           MissingMember(path + (name->has_value() ? "attributeType" : "attributeName")));
     if (!defined.emplace(std::string(**name), TypeFromLetter(**type)).second)
-      return Unexpected(
-          Invalid("Duplicate AttributeName in AttributeDefinitions: " + std::string(**name)));
+      return Unexpected(errors::InvalidParameters(
+          "Duplicate AttributeName in AttributeDefinitions: " + std::string(**name)));
   }
   return defined;
 }
@@ -104,23 +99,23 @@ Expected<void, AwsError> ParseKeySchema(const json::array& key_schema, std::stri
           (*name)->empty() ? "Member must have length greater than or equal to 1"
                            : "Member must have length less than or equal to 255"));
     if (i == 0 && **type != "HASH")
-      return Unexpected(
-          Invalid("Invalid KeySchema: The first KeySchemaElement is not a HASH key type"));
+      return Unexpected(errors::InvalidParameters(
+          "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"));
     if (i == 1 && **type != "RANGE")
-      return Unexpected(
-          Invalid("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"));
+      return Unexpected(errors::InvalidParameters(
+          "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"));
     names.emplace_back(**name);
   }
   if (names.size() == 2 && names[0] == names[1])
-    return Unexpected(
-        Invalid("Both the Hash Key and the Range Key element in the KeySchema have the same name"));
+    return Unexpected(errors::InvalidParameters(
+        "Both the Hash Key and the Range Key element in the KeySchema have the same name"));
   for (const auto& name : names) {
     if (defined.count(name)) continue;
     std::vector<std::string> attributes;
     for (const auto& [attribute, type] : defined) attributes.push_back(attribute);
-    return Unexpected(
-        Invalid("Some index key attributes are not defined in AttributeDefinitions. Keys: [" +
-                JoinNames(names) + "], AttributeDefinitions: [" + JoinNames(attributes) + "]"));
+    return Unexpected(errors::InvalidParameters(
+        "Some index key attributes are not defined in AttributeDefinitions. Keys: [" +
+        JoinNames(names) + "], AttributeDefinitions: [" + JoinNames(attributes) + "]"));
   }
   *partition = {names[0], defined.find(names[0])->second};
   sort->reset();
@@ -161,17 +156,18 @@ Expected<Index, AwsError> ParseIndex(const json::value& wire, bool global, const
     return Unexpected(parsed.error());
   if (!global) {
     if (!table.sort_key)
-      return Unexpected(
-          Invalid("Table KeySchema does not have a range key, which is required when specifying "
-                  "a LocalSecondaryIndex"));
+      return Unexpected(errors::InvalidParameters(
+          "Table KeySchema does not have a range key, which is required when specifying "
+          "a LocalSecondaryIndex"));
     if (index.partition_key.name != table.partition_key.name)
-      return Unexpected(Invalid(
+      return Unexpected(errors::InvalidParameters(
           "Index KeySchema does not have the same leading hash key as table KeySchema for index: " +
           index.name + ". index hash key: " + index.partition_key.name +
           ", table hash key: " + table.partition_key.name));
     if (!index.sort_key)
-      return Unexpected(Invalid("Index KeySchema does not have a range key for index: " +
-                                index.name + ", which is required for a LocalSecondaryIndex"));
+      return Unexpected(errors::InvalidParameters(
+          "Index KeySchema does not have a range key for index: " + index.name +
+          ", which is required for a LocalSecondaryIndex"));
   }
 
   const json::value* projection = object.if_contains("Projection");
@@ -182,17 +178,19 @@ Expected<Index, AwsError> ParseIndex(const json::value& wire, bool global, const
   auto type = OptionalEnum(projection->get_object(), "ProjectionType",
                            {"ALL", "KEYS_ONLY", "INCLUDE"}, path + ".projection.projectionType");
   if (!type) return Unexpected(type.error());
-  if (!type->has_value()) return Unexpected(Invalid("Unknown ProjectionType: null"));
+  if (!type->has_value())
+    return Unexpected(errors::InvalidParameters("Unknown ProjectionType: null"));
   index.projection = **type == "ALL"         ? Index::Projection::kAll
                      : **type == "KEYS_ONLY" ? Index::Projection::kKeysOnly
                                              : Index::Projection::kInclude;
   const json::value* non_key = projection->get_object().if_contains("NonKeyAttributes");
   bool has_non_key = non_key != nullptr && !non_key->is_null();
   if (index.projection == Index::Projection::kInclude && !has_non_key)
-    return Unexpected(Invalid("ProjectionType is INCLUDE, but NonKeyAttributes is not specified"));
+    return Unexpected(errors::InvalidParameters(
+        "ProjectionType is INCLUDE, but NonKeyAttributes is not specified"));
   if (index.projection != Index::Projection::kInclude && has_non_key)
-    return Unexpected(Invalid("ProjectionType is " + std::string(**type) +
-                              ", but NonKeyAttributes is specified"));
+    return Unexpected(errors::InvalidParameters("ProjectionType is " + std::string(**type) +
+                                                ", but NonKeyAttributes is specified"));
   if (has_non_key) {
     if (!non_key->is_array())
       return Unexpected(errors::Serialization("NonKeyAttributes must be a list"));
@@ -208,8 +206,8 @@ Expected<Index, AwsError> ParseIndex(const json::value& wire, bool global, const
         return Unexpected(errors::Serialization("NonKeyAttributes must list names"));
       std::string attribute_name(attribute.get_string());
       if (!seen.insert(attribute_name).second)
-        return Unexpected(
-            Invalid("Duplicate NonKeyAttribute: " + attribute_name + " for index: " + index.name));
+        return Unexpected(errors::InvalidParameters("Duplicate NonKeyAttribute: " + attribute_name +
+                                                    " for index: " + index.name));
       index.non_key_attributes.push_back(std::move(attribute_name));
     }
   }
@@ -217,12 +215,13 @@ Expected<Index, AwsError> ParseIndex(const json::value& wire, bool global, const
   const json::value* throughput = object.if_contains("ProvisionedThroughput");
   bool has_throughput = throughput != nullptr && !throughput->is_null();
   if (global && pay_per_request && has_throughput)
-    return Unexpected(Invalid("ProvisionedThroughput should not be specified for index: " +
-                              index.name + " when BillingMode is PAY_PER_REQUEST"));
+    return Unexpected(errors::InvalidParameters(
+        "ProvisionedThroughput should not be specified for index: " + index.name +
+        " when BillingMode is PAY_PER_REQUEST"));
   if (global && !pay_per_request) {
     if (!has_throughput)
-      return Unexpected(
-          Invalid("ProvisionedThroughput must be specified for index: " + index.name));
+      return Unexpected(errors::InvalidParameters(
+          "ProvisionedThroughput must be specified for index: " + index.name));
     auto units = ParseThroughput(*throughput, path + ".provisionedThroughput");
     if (!units) return Unexpected(units.error());
     index.read_units = units->first;
@@ -242,7 +241,7 @@ Expected<std::vector<Index>, AwsError> ParseIndexes(const json::object& input, c
     if (!list->is_array())
       return Unexpected(errors::Serialization(std::string(member) + " must be a list"));
     if (list->get_array().empty())
-      return Unexpected(Invalid("List of " + std::string(member) + " is empty"));
+      return Unexpected(errors::InvalidParameters("List of " + std::string(member) + " is empty"));
     std::string path = global ? "globalSecondaryIndexes." : "localSecondaryIndexes.";
     for (size_t i = 0; i < list->get_array().size(); ++i) {
       auto index =
@@ -261,41 +260,57 @@ Expected<void, AwsError> CheckIndexLimits(const std::vector<Index>& indexes) {
   size_t local = 0, global = 0, projected = 0;
   for (const Index& index : indexes) {
     if (!names.insert(index.name).second)
-      return Unexpected(Invalid("Duplicate index name: " + index.name));
+      return Unexpected(errors::InvalidParameters("Duplicate index name: " + index.name));
     ++(index.global ? global : local);
     projected += index.non_key_attributes.size();
   }
   if (local > kMaxLocalIndexes)
-    return Unexpected(Invalid("Number of LocalSecondaryIndexes exceeds per-table limit of " +
-                              std::to_string(kMaxLocalIndexes)));
-  if (global > kMaxGlobalIndexes)
-    return Unexpected(Invalid("Number of GlobalSecondaryIndexes exceeds per-table limit of " +
-                              std::to_string(kMaxGlobalIndexes)));
-  if (projected > kMaxProjectedAttributes)
     return Unexpected(
-        Invalid("The number of attributes in key schema and projection of all indexes exceeds "
-                "the limit of " +
-                std::to_string(kMaxProjectedAttributes)));
+        errors::InvalidParameters("Number of LocalSecondaryIndexes exceeds per-table limit of " +
+                                  std::to_string(kMaxLocalIndexes)));
+  if (global > kMaxGlobalIndexes)
+    return Unexpected(
+        errors::InvalidParameters("Number of GlobalSecondaryIndexes exceeds per-table limit of " +
+                                  std::to_string(kMaxGlobalIndexes)));
+  if (projected > kMaxProjectedAttributes)
+    return Unexpected(errors::InvalidParameters(
+        "The number of attributes in key schema and projection of all indexes exceeds "
+        "the limit of " +
+        std::to_string(kMaxProjectedAttributes)));
   return {};
 }
 
-Expected<void, AwsError> CheckDefinitionsUsed(const Table& table, const AttributeTypes& defined) {
-  std::set<std::string, std::less<>> used = {table.partition_key.name};
-  if (table.sort_key) used.insert(table.sort_key->name);
+std::set<std::string, std::less<>> KeyAttributeNames(const Table& table) {
+  std::set<std::string, std::less<>> names = {table.partition_key.name};
+  if (table.sort_key) names.insert(table.sort_key->name);
   for (const Index& index : table.indexes) {
-    used.insert(index.partition_key.name);
-    if (index.sort_key) used.insert(index.sort_key->name);
+    names.insert(index.partition_key.name);
+    if (index.sort_key) names.insert(index.sort_key->name);
   }
+  return names;
+}
+
+AttributeTypes DefinedAttributes(const json::object& description) {
+  AttributeTypes defined;
+  for (const auto& definition : description.at("AttributeDefinitions").as_array())
+    defined[std::string(definition.at("AttributeName").as_string())] =
+        TypeFromLetter(definition.at("AttributeType").as_string());
+  return defined;
+}
+
+Expected<void, AwsError> CheckDefinitionsUsed(const Table& table, const AttributeTypes& defined) {
+  std::set<std::string, std::less<>> used = KeyAttributeNames(table);
   for (const auto& [name, type] : defined) {
     if (used.count(name)) continue;
     if (table.indexes.empty())
-      return Unexpected(
-          Invalid("Number of attributes in KeySchema does not exactly match number of attributes "
-                  "defined in AttributeDefinitions"));
+      return Unexpected(errors::InvalidParameters(
+          "Number of attributes in KeySchema does not exactly match number of attributes "
+          "defined in AttributeDefinitions"));
     std::vector<std::string> all, keys(used.begin(), used.end());
     for (const auto& [attribute, attribute_type] : defined) all.push_back(attribute);
-    return Unexpected(Invalid("Some AttributeDefinitions are not used. AttributeDefinitions: [" +
-                              JoinNames(all) + "], keys used: [" + JoinNames(keys) + "]"));
+    return Unexpected(errors::InvalidParameters(
+        "Some AttributeDefinitions are not used. AttributeDefinitions: [" + JoinNames(all) +
+        "], keys used: [" + JoinNames(keys) + "]"));
   }
   return {};
 }
@@ -348,7 +363,8 @@ Expected<std::optional<StreamRequest>, AwsError> ParseStreamSpecification(
   if (!view) return Unexpected(view.error());
   StreamRequest request{**enabled, std::string(view->value_or(""))};
   if (request.enabled && request.view_type.empty())
-    return Unexpected(Invalid("StreamViewType is required when StreamEnabled is true"));
+    return Unexpected(
+        errors::InvalidParameters("StreamViewType is required when StreamEnabled is true"));
   return std::optional<StreamRequest>(std::move(request));
 }
 

@@ -6,6 +6,7 @@
 // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html
 
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,10 @@ using AttributeTypes = std::map<std::string, Type, std::less<>>;
 constexpr size_t kMaxLocalIndexes = 5;
 constexpr size_t kMaxGlobalIndexes = 20;
 constexpr size_t kMaxProjectedAttributes = 100;
+
+// A ProvisionedThroughput object at `path`: (read, write) units, both present and at least 1.
+Expected<std::pair<int64_t, int64_t>, AwsError> ParseThroughput(const json::value& wire,
+                                                                const std::string& path);
 
 Expected<AttributeTypes, AwsError> ParseAttributeDefinitions(const json::array& definitions);
 
@@ -45,6 +50,10 @@ Expected<std::vector<Index>, AwsError> ParseIndexes(const json::object& input, c
                                                     const AttributeTypes& defined,
                                                     bool pay_per_request);
 
+// The key attributes of a table and of its indexes.
+std::set<std::string, std::less<>> KeyAttributeNames(const Table& table);
+// The AttributeDefinitions a table's description lists.
+AttributeTypes DefinedAttributes(const json::object& description);
 // Every definition must be a key attribute of the table or an index, or DynamoDB refuses it.
 Expected<void, AwsError> CheckDefinitionsUsed(const Table& table, const AttributeTypes& defined);
 // Index-wide checks over a table's indexes: unique names, per-table limits, projected attributes.

@@ -12,10 +12,6 @@ namespace lamina::dynamodb {
 
 namespace {
 
-AwsError Invalid(const std::string& message) {
-  return errors::Validation("One or more parameter values were invalid: " + message);
-}
-
 Expected<const json::array*, AwsError> RequiredArray(const json::object& input,
                                                      std::string_view name, std::string_view path) {
   const json::value* value = input.if_contains(name);
@@ -110,13 +106,13 @@ OperationResult DynamoDbService::CreateTable(OperationRequest& request) {
   if (billing_mode == "PAY_PER_REQUEST") {
     if (has_throughput)
       return Unexpected(
-          Invalid("Neither ReadCapacityUnits nor WriteCapacityUnits can be "
-                  "specified when BillingMode is PAY_PER_REQUEST"));
+          errors::InvalidParameters("Neither ReadCapacityUnits nor WriteCapacityUnits can be "
+                                    "specified when BillingMode is PAY_PER_REQUEST"));
   } else {
     if (!has_throughput && billing->has_value())
-      return Unexpected(
-          Invalid("ReadCapacityUnits and WriteCapacityUnits must both be specified "
-                  "when BillingMode is PROVISIONED"));
+      return Unexpected(errors::InvalidParameters(
+          "ReadCapacityUnits and WriteCapacityUnits must both be specified "
+          "when BillingMode is PROVISIONED"));
     if (!has_throughput)
       return Unexpected(errors::Validation("No provisioned throughput specified for the table"));
     if (!throughput->is_object())
@@ -126,9 +122,9 @@ OperationResult DynamoDbService::CreateTable(OperationRequest& request) {
     if (!read) return Unexpected(read.error());
     if (!write) return Unexpected(write.error());
     if (!read->has_value() || !write->has_value())
-      return Unexpected(
-          Invalid("ReadCapacityUnits and WriteCapacityUnits must both be specified "
-                  "when BillingMode is PROVISIONED"));
+      return Unexpected(errors::InvalidParameters(
+          "ReadCapacityUnits and WriteCapacityUnits must both be specified "
+          "when BillingMode is PROVISIONED"));
     if (**read < 1 || **write < 1)
       return Unexpected(ConstraintViolation(std::to_string(std::min(**read, **write)),
                                             **read < 1 ? "provisionedThroughput.readCapacityUnits"

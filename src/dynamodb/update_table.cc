@@ -16,10 +16,6 @@ namespace lamina::dynamodb {
 
 namespace {
 
-AwsError Invalid(const std::string& message) {
-  return errors::Validation("One or more parameter values were invalid: " + message);
-}
-
 // How many keys the backfill reads per pass (each then written under its own lock).
 constexpr size_t kBackfillBatch = 256;
 
@@ -43,44 +39,9 @@ void SetThroughput(json::object& throughput, int64_t read, int64_t write, double
   throughput["WriteCapacityUnits"] = write;
 }
 
-Expected<std::pair<int64_t, int64_t>, AwsError> Units(const json::value& wire,
-                                                      const std::string& path) {
-  if (!wire.is_object())
-    return Unexpected(errors::Serialization("ProvisionedThroughput must be an object"));
-  auto read = OptionalInteger(wire.get_object(), "ReadCapacityUnits");
-  if (!read) return Unexpected(read.error());
-  auto write = OptionalInteger(wire.get_object(), "WriteCapacityUnits");
-  if (!write) return Unexpected(write.error());
-  if (!read->has_value()) return Unexpected(MissingMember(path + ".readCapacityUnits"));
-  if (!write->has_value()) return Unexpected(MissingMember(path + ".writeCapacityUnits"));
-  if (**read < 1 || **write < 1)
-    return Unexpected(
-        ConstraintViolation(std::to_string(std::min(**read, **write)),
-                            path + (**read < 1 ? ".readCapacityUnits" : ".writeCapacityUnits"),
-                            "Member must have value greater than or equal to 1"));
-  return std::pair{**read, **write};
-}
-
-// The attribute definitions a table's description lists.
-AttributeTypes DefinedAttributes(const json::object& description) {
-  AttributeTypes defined;
-  for (const auto& definition : description.at("AttributeDefinitions").as_array()) {
-    std::string_view type = definition.at("AttributeType").as_string();
-    defined[std::string(definition.at("AttributeName").as_string())] = type == "N"   ? Type::kN
-                                                                       : type == "B" ? Type::kB
-                                                                                     : Type::kS;
-  }
-  return defined;
-}
-
 // AttributeDefinitions listing exactly the key attributes of the table and its indexes.
 json::array UsedDefinitions(const Table& table, const AttributeTypes& defined) {
-  std::set<std::string, std::less<>> used = {table.partition_key.name};
-  if (table.sort_key) used.insert(table.sort_key->name);
-  for (const Index& index : table.indexes) {
-    used.insert(index.partition_key.name);
-    if (index.sort_key) used.insert(index.sort_key->name);
-  }
+  std::set<std::string, std::less<>> used = KeyAttributeNames(table);
   json::array definitions;
   for (const auto& [name, type] : defined)
     if (used.count(name))
@@ -112,7 +73,8 @@ OperationResult DynamoDbService::UpdateTable(OperationRequest& request) {
     for (const auto& [name, type] : *given) {
       auto existing = defined.find(name);
       if (existing != defined.end() && existing->second != type)
-        return Unexpected(Invalid("Cannot change the type of key attribute " + name));
+        return Unexpected(
+            errors::InvalidParameters("Cannot change the type of key attribute " + name));
       defined[name] = type;
     }
   }
@@ -127,13 +89,13 @@ OperationResult DynamoDbService::UpdateTable(OperationRequest& request) {
   const json::value* throughput = input.if_contains("ProvisionedThroughput");
   bool has_throughput = throughput != nullptr && !throughput->is_null();
   if (pay_per_request && has_throughput)
-    return Unexpected(
-        Invalid("Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when "
-                "BillingMode is PAY_PER_REQUEST"));
+    return Unexpected(errors::InvalidParameters(
+        "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when "
+        "BillingMode is PAY_PER_REQUEST"));
   if (!pay_per_request && current_mode == "PAY_PER_REQUEST" && !has_throughput)
     return Unexpected(
-        Invalid("ProvisionedThroughput must be specified when BillingMode is "
-                "PROVISIONED"));
+        errors::InvalidParameters("ProvisionedThroughput must be specified when BillingMode is "
+                                  "PROVISIONED"));
   json::object& table_throughput = description["ProvisionedThroughput"].as_object();
   if (new_mode != current_mode) {
     changed = true;
@@ -146,7 +108,7 @@ OperationResult DynamoDbService::UpdateTable(OperationRequest& request) {
     }
   }
   if (has_throughput) {
-    auto units = Units(*throughput, "provisionedThroughput");
+    auto units = ParseThroughput(*throughput, "provisionedThroughput");
     if (!units) return Unexpected(units.error());
     int64_t read = table_throughput["ReadCapacityUnits"].to_number<int64_t>();
     int64_t write = table_throughput["WriteCapacityUnits"].to_number<int64_t>();
@@ -181,7 +143,7 @@ OperationResult DynamoDbService::UpdateTable(OperationRequest& request) {
       int actions = (create && !create->is_null()) + (change && !change->is_null()) +
                     (remove && !remove->is_null());
       if (actions != 1)
-        return Unexpected(Invalid(
+        return Unexpected(errors::InvalidParameters(
             "One of GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Update or "
             "GlobalSecondaryIndexUpdate.Delete must be specified"));
       bool online = create != nullptr && !create->is_null();
@@ -197,7 +159,8 @@ OperationResult DynamoDbService::UpdateTable(OperationRequest& request) {
         auto index = ParseIndex(*create, true, path + ".create", *table, defined, pay_per_request);
         if (!index) return Unexpected(index.error());
         if (table->FindIndex(index->name) != nullptr)
-          return Unexpected(Invalid("Index with name " + index->name + " already exists"));
+          return Unexpected(
+              errors::InvalidParameters("Index with name " + index->name + " already exists"));
         index->status = "CREATING";
         created = index->name;
         table->indexes.push_back(std::move(*index));
@@ -213,14 +176,15 @@ OperationResult DynamoDbService::UpdateTable(OperationRequest& request) {
               "Requested resource not found: Index: " + std::string(**name) + " not found"));
         const json::value* units_wire = change->get_object().if_contains("ProvisionedThroughput");
         if (pay_per_request && units_wire != nullptr && !units_wire->is_null())
-          return Unexpected(Invalid("ProvisionedThroughput should not be specified for index: " +
-                                    index->name + " when BillingMode is PAY_PER_REQUEST"));
+          return Unexpected(errors::InvalidParameters(
+              "ProvisionedThroughput should not be specified for index: " + index->name +
+              " when BillingMode is PAY_PER_REQUEST"));
         if (units_wire == nullptr || units_wire->is_null()) {
           if (!pay_per_request)
             return Unexpected(MissingMember(path + ".update.provisionedThroughput"));
           continue;
         }
-        auto units = Units(*units_wire, path + ".update.provisionedThroughput");
+        auto units = ParseThroughput(*units_wire, path + ".update.provisionedThroughput");
         if (!units) return Unexpected(units.error());
         index->read_units = units->first;
         index->write_units = units->second;
@@ -243,8 +207,8 @@ OperationResult DynamoDbService::UpdateTable(OperationRequest& request) {
   if (!pay_per_request) {
     for (const Index& index : table->indexes)
       if (index.global && index.read_units == 0)
-        return Unexpected(
-            Invalid("ProvisionedThroughput must be specified for index: " + index.name));
+        return Unexpected(errors::InvalidParameters(
+            "ProvisionedThroughput must be specified for index: " + index.name));
   }
   if (auto limits = CheckIndexLimits(table->indexes); !limits) return Unexpected(limits.error());
   description["AttributeDefinitions"] = UsedDefinitions(*table, defined);
