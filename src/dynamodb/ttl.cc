@@ -135,6 +135,11 @@ size_t DynamoDbService::SweepExpired(size_t max_deletes) {
 }
 
 void TtlSweeper::Start() {
+  if (thread_.joinable()) return;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = false;
+  }
   thread_ = std::thread([this] {
     std::unique_lock lock(mutex_);
     while (!stopping_) {

@@ -6,7 +6,8 @@
 // 10 s rather than AWS's "within days") because users test with it; the services' clock,
 // which /_lamina/clock moves, decides what is expired.
 //
-// Thread-safety: Start and Stop from one thread; the sweep runs on its own.
+// Thread-safety: Start and Stop from one thread (Start again after Stop resumes sweeping); the
+// sweep runs on its own.
 
 #include <chrono>
 #include <condition_variable>

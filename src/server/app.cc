@@ -87,8 +87,16 @@ Expected<std::unique_ptr<App>, std::string> App::Create(const ServeOptions& opti
                                         app->front_door_->ImplementedServices());
   Admin* admin = app->admin_.get();
   dynamodb::DynamoDbService* dynamodb = app->dynamodb_.get();
-  admin->AddQuiesceHook([dynamodb] { dynamodb->StopBackground(); });
-  admin->AddResetHook([dynamodb] { dynamodb->Reset(); });
+  dynamodb::TtlSweeper* sweeper = app->ttl_sweeper_.get();
+  // Background work stops before storage is wiped, and the sweeper resumes after.
+  admin->AddQuiesceHook([dynamodb, sweeper] {
+    sweeper->Stop();
+    dynamodb->StopBackground();
+  });
+  admin->AddResetHook([dynamodb, sweeper] {
+    dynamodb->Reset();
+    sweeper->Start();
+  });
   lambda::LambdaService* lambda = app->lambda_.get();
   admin->AddResetHook([lambda] { lambda->Reset(); });
   auto admin_handler = [admin](http::Request& request) { return admin->Handle(request); };

@@ -141,3 +141,15 @@ def test_many_expired_items_are_all_deleted(server, ddb):
             for i in range(batch, batch + 25)]})
     assert wait_until(lambda: ddb.scan(TableName="ttl-many", Select="COUNT")["Count"] == 0,
                       seconds=20)
+
+
+def test_sweeper_resumes_after_a_reset(server, ddb):
+    """Last in the module: /_lamina/reset wipes everything (the sweeper is stopped around it)."""
+    assert server.admin("POST", "/_lamina/reset").status == 200
+    assert ddb.list_tables()["TableNames"] == []
+    create(ddb, "ttl-after-reset", sort_key=False)
+    ddb.update_time_to_live(TableName="ttl-after-reset", TimeToLiveSpecification={
+        "Enabled": True, "AttributeName": "ttl"})
+    ddb.put_item(TableName="ttl-after-reset",
+                 Item={"pk": {"S": "gone"}, "ttl": {"N": str(int(now(server)) - 10)}})
+    assert wait_until(lambda: ddb.scan(TableName="ttl-after-reset")["Items"] == [])
