@@ -12,7 +12,15 @@ DynamoDbService::DynamoDbService(storage::Engine& engine, Clock& clock)
 
 DynamoDbService::~DynamoDbService() { StopBackground(); }
 
-Status DynamoDbService::Load() { return catalog_.Load(); }
+Status DynamoDbService::Load() {
+  Status status = catalog_.Load();
+  if (!status.ok()) return status;
+  // A backfill the last run did not finish starts again (it is idempotent).
+  for (const auto& table : catalog_.All())
+    for (const Index& index : table->indexes)
+      if (index.status == "CREATING") StartBackfill(table, index.id);
+  return status;
+}
 
 void DynamoDbService::Reset() { catalog_.Reset(); }
 

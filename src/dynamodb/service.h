@@ -49,7 +49,7 @@ class DynamoDbService {
   DynamoDbService(const DynamoDbService&) = delete;
   DynamoDbService& operator=(const DynamoDbService&) = delete;
 
-  // Loads the tables from storage; call before serving.
+  // Loads the tables from storage and resumes unfinished index backfills; call before serving.
   Status Load();
   // Drops cached state after the engine was reset.
   void Reset();

@@ -810,3 +810,25 @@ def test_indexes_survive_a_restart(start_lamina, tmp_path):
                                                     item(pk="a", sk="2", g="x")]
     assert [i["note"]["S"] for i in query(ddb, "kept", "by_l", "pk", "a")] == ["second", "first"]
     assert query(ddb, "later", "by_g", "g", "x") == [item(pk="z", g="x")]
+
+
+def test_a_backfill_cut_short_by_a_stop_resumes_at_start(start_lamina, tmp_path):
+    data_dir = str(tmp_path / "data")
+    server = start_lamina(data_dir=data_dir)
+    ddb = make_client(server, "dynamodb")
+    create_indexed(ddb, "big", {"pk": "S"})
+    rows = [item(pk=f"p{i:05d}", cat="ab"[i % 2]) for i in range(15000)]
+    for start in range(0, len(rows), 25):
+        ddb.batch_write_item(RequestItems={"big": [{"PutRequest": {"Item": r}}
+                                                   for r in rows[start:start + 25]]})
+    reply = ddb.update_table(TableName="big", AttributeDefinitions=definitions(cat="S"),
+                             GlobalSecondaryIndexUpdates=[{"Create": index_spec("by_cat", "cat")}])
+    assert gsi_of(reply["TableDescription"], "by_cat")["IndexStatus"] == "CREATING"
+    assert server.stop() == 0  # most likely while the backfill runs
+
+    server = start_lamina(data_dir=data_dir)
+    ddb = make_client(server, "dynamodb")
+    wait_for(ddb, "big", all_active, "index by_cat ACTIVE after the restart")
+    for cat in "ab":
+        assert by_key(query(ddb, "big", "by_cat", "cat", cat)) == \
+            by_key([r for r in rows if r["cat"] == {"S": cat}])
