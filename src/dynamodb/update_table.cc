@@ -25,6 +25,21 @@ Index* FindGlobal(Table& table, std::string_view name) {
   return nullptr;
 }
 
+// The GSI an Update or Delete action names (its IndexName at `path`), or the error.
+Expected<Index*, AwsError> ExistingGlobal(Table& table, const json::value& action,
+                                          const std::string& path) {
+  if (!action.is_object())
+    return Unexpected(errors::Serialization("GlobalSecondaryIndexUpdate actions must be objects"));
+  auto name = OptionalString(action.get_object(), "IndexName");
+  if (!name) return Unexpected(name.error());
+  if (!name->has_value()) return Unexpected(MissingMember(path + ".indexName"));
+  Index* index = FindGlobal(table, **name);
+  if (index == nullptr)
+    return Unexpected(errors::ResourceNotFound(
+        "Requested resource not found: Index: " + std::string(**name) + " not found"));
+  return index;
+}
+
 // Sets a throughput object to new units, stamping when it last rose or fell as DynamoDB does.
 void SetThroughput(json::object& throughput, int64_t read, int64_t write, double now) {
   int64_t old_read = throughput["ReadCapacityUnits"].to_number<int64_t>();
@@ -165,15 +180,9 @@ OperationResult DynamoDbService::UpdateTable(OperationRequest& request) {
         created = index->name;
         table->indexes.push_back(std::move(*index));
       } else if (change != nullptr && !change->is_null()) {
-        auto name = change->is_object() ? OptionalString(change->get_object(), "IndexName")
-                                        : Expected<std::optional<std::string_view>, AwsError>(
-                                              std::optional<std::string_view>());
-        if (!name) return Unexpected(name.error());
-        if (!name->has_value()) return Unexpected(MissingMember(path + ".update.indexName"));
-        Index* index = FindGlobal(*table, **name);
-        if (index == nullptr)
-          return Unexpected(errors::ResourceNotFound(
-              "Requested resource not found: Index: " + std::string(**name) + " not found"));
+        auto found = ExistingGlobal(*table, *change, path + ".update");
+        if (!found) return Unexpected(found.error());
+        Index* index = *found;
         const json::value* units_wire = change->get_object().if_contains("ProvisionedThroughput");
         if (pay_per_request && units_wire != nullptr && !units_wire->is_null())
           return Unexpected(errors::InvalidParameters(
@@ -189,15 +198,9 @@ OperationResult DynamoDbService::UpdateTable(OperationRequest& request) {
         index->read_units = units->first;
         index->write_units = units->second;
       } else {
-        auto name = remove->is_object() ? OptionalString(remove->get_object(), "IndexName")
-                                        : Expected<std::optional<std::string_view>, AwsError>(
-                                              std::optional<std::string_view>());
-        if (!name) return Unexpected(name.error());
-        if (!name->has_value()) return Unexpected(MissingMember(path + ".delete.indexName"));
-        Index* index = FindGlobal(*table, **name);
-        if (index == nullptr)
-          return Unexpected(errors::ResourceNotFound(
-              "Requested resource not found: Index: " + std::string(**name) + " not found"));
+        auto found = ExistingGlobal(*table, *remove, path + ".delete");
+        if (!found) return Unexpected(found.error());
+        Index* index = *found;
         deleted.push_back(*index);
         table->indexes.erase(table->indexes.begin() + (index - table->indexes.data()));
       }

@@ -832,3 +832,22 @@ def test_a_backfill_cut_short_by_a_stop_resumes_at_start(start_lamina, tmp_path)
     for cat in "ab":
         assert by_key(query(ddb, "big", "by_cat", "cat", cat)) == \
             by_key([r for r in rows if r["cat"] == {"S": cat}])
+
+
+def test_update_table_index_action_errors(ddb):
+    name = unique("gsi-errors")
+    create_indexed(ddb, name, {"pk": "S", "g": "S"}, gsis=[index_spec("by_g", "g")])
+    # One online index create or delete per call.
+    expect_error("LimitExceededException", ddb.update_table, TableName=name,
+                 AttributeDefinitions=definitions(a="S", b="S"),
+                 GlobalSecondaryIndexUpdates=[{"Create": index_spec("by_a", "a")},
+                                              {"Create": index_spec("by_b", "b")}])
+    # A key attribute keeps its type.
+    invalid(ddb.update_table, TableName=name, AttributeDefinitions=definitions(g="N"),
+            GlobalSecondaryIndexUpdates=[{"Create": index_spec("by_g2", "g")}],
+            contains="Cannot change the type of key attribute g")
+    expect_error("ResourceNotFoundException", ddb.update_table, TableName=name,
+                 GlobalSecondaryIndexUpdates=[{"Update": {
+                     "IndexName": "nope", "ProvisionedThroughput": throughput(1, 1)}}])
+    table = ddb.describe_table(TableName=name)["Table"]
+    assert [g["IndexName"] for g in table["GlobalSecondaryIndexes"]] == ["by_g"]
