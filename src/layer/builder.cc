@@ -30,23 +30,21 @@ std::string ReadAll(const fs::path& path) {
 
 bool IsUrl(std::string_view text) { return text.find("://") != std::string_view::npos; }
 
-void HashTree(Sha256Hasher& hasher, const fs::path& root) {
+std::string Digest(std::string_view data) { return HexEncode(Sha256(data)); }
+
+// One entry per file under `root`, named `prefix` + its path relative to `root`; a symlink
+// counts by its target.
+void DigestTree(InputDigests& digests, const fs::path& root, const std::string& prefix) {
   std::error_code error;
   if (!fs::is_directory(root, error)) return;
-  std::vector<fs::path> files;
   for (fs::recursive_directory_iterator it(root, error), end; !error && it != end;
-       it.increment(error))
-    if (!it->is_directory(error)) files.push_back(it->path());
-  std::sort(files.begin(), files.end());
-  for (const fs::path& file : files) {
-    std::string name = RelativeTo(file, root);
-    hasher.Update(name);
-    hasher.Update(std::string_view("\0", 1));
-    std::string data =
-        fs::is_symlink(file, error) ? fs::read_symlink(file, error).string() : ReadAll(file);
-    hasher.Update(std::to_string(data.size()));
-    hasher.Update(std::string_view("\0", 1));
-    hasher.Update(data);
+       it.increment(error)) {
+    if (it->is_directory(error)) continue;
+    const fs::path& file = it->path();
+    std::string data = fs::is_symlink(file, error)
+                           ? "symlink:" + fs::read_symlink(file, error).string()
+                           : ReadAll(file);
+    digests[prefix + RelativeTo(file, root)] = Digest(data);
   }
 }
 
@@ -127,34 +125,81 @@ void RecoverInterruptedBuild(const Layer& layer) {
 
 }  // namespace
 
-std::string InputHash(const Workspace& workspace, const Layer& layer) {
-  Sha256Hasher hasher;
-  hasher.Update(KindName(layer.kind));
-  for (const char* file : {"requirements.txt", "package.json", "package-lock.json", "layer.toml"}) {
-    hasher.Update(std::string_view("\0", 1));
-    hasher.Update(file);
-    hasher.Update(std::string_view("\0", 1));
-    hasher.Update(ReadAll(layer.dir / file));
-  }
-  HashTree(hasher, layer.dir / "src");
+InputDigests DigestInputs(const Workspace& workspace, const Layer& layer) {
+  InputDigests digests;
+  digests["(kind)"] = Digest(KindName(layer.kind));
+  std::error_code error;
+  for (const char* file : {"requirements.txt", "package.json", "package-lock.json", "layer.toml"})
+    if (fs::exists(layer.dir / file, error)) digests[file] = Digest(ReadAll(layer.dir / file));
+  DigestTree(digests, layer.dir / "src", "src/");
   // The workspace's defaults, and the local wheel folders pip installs from.
-  hasher.Update(std::string_view("\0lamina.toml\0", 13));
-  hasher.Update(ReadAll(workspace.root() / "lamina.toml"));
-  for (const std::string& links : layer.manifest.python.find_links) {
-    if (IsUrl(links)) continue;
-    hasher.Update(std::string_view("\0find-links\0", 12));
-    hasher.Update(links);
-    HashTree(hasher, layer.dir / links);
-  }
+  if (fs::exists(workspace.root() / "lamina.toml", error))
+    digests["../../lamina.toml"] = Digest(ReadAll(workspace.root() / "lamina.toml"));
+  for (const std::string& links : layer.manifest.python.find_links)
+    if (!IsUrl(links)) DigestTree(digests, layer.dir / links, links + "/");
   for (const std::string& name : layer.manifest.depends_on)
-    if (const Layer* dependency = workspace.Find(name)) hasher.Update(BuiltHash(*dependency));
+    if (const Layer* dependency = workspace.Find(name))
+      digests["(build of " + name + ")"] = BuiltHash(*dependency);
+  return digests;
+}
+
+std::string InputHash(const InputDigests& digests) {
+  Sha256Hasher hasher;
+  for (const auto& [name, digest] : digests) {
+    hasher.Update(name);
+    hasher.Update(std::string_view("\0", 1));
+    hasher.Update(digest);
+    hasher.Update(std::string_view("\0", 1));
+  }
   return HexEncode(hasher.Finish());
 }
 
+std::string InputHash(const Workspace& workspace, const Layer& layer) {
+  return InputHash(DigestInputs(workspace, layer));
+}
+
 std::string BuiltHash(const Layer& layer) {
-  std::string text = ReadAll(layer.StampPath());
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
+  std::ifstream in(layer.StampPath());
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  return line;
+}
+
+Expected<std::vector<std::string>, std::string> ChangedInputs(const Workspace& workspace,
+                                                              const Layer& layer) {
+  std::error_code error;
+  if (!fs::is_directory(layer.BuildDir(), error))
+    return Unexpected("not built; run `lamina layer build " + layer.name + "` first");
+  InputDigests now = DigestInputs(workspace, layer);
+  std::string built = BuiltHash(layer);
+  if (built == InputHash(now)) return std::vector<std::string>{};
+  // The stamp's other lines: "<digest> <name>" for each input the build read.
+  InputDigests recorded;
+  std::ifstream in(layer.StampPath());
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    size_t space = line.find(' ');
+    if (space != std::string::npos) recorded[line.substr(space + 1)] = line.substr(0, space);
+  }
+  std::vector<std::string> changed;
+  if (recorded.empty()) {
+    changed.push_back(built.empty() ? "no record of the inputs (build/ has no .lamina-build)"
+                                    : "its inputs (the build recorded no list of them)");
+    return changed;
+  }
+  for (const auto& [name, digest] : now) {
+    auto found = recorded.find(name);
+    if (found == recorded.end())
+      changed.push_back(name + " (added)");
+    else if (found->second != digest)
+      changed.push_back(name + " (changed)");
+  }
+  for (const auto& [name, digest] : recorded)
+    if (!now.count(name)) changed.push_back(name + " (removed)");
+  if (changed.empty()) changed.push_back("its inputs");
+  return changed;
 }
 
 ProcessResult RunProcess(const std::vector<std::string>& argv, const fs::path& directory,
@@ -203,7 +248,7 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const fs::path& d
 Expected<BuildOutcome, std::string> Build(const Workspace& workspace, const Layer& layer,
                                           bool force) {
   BuildOutcome outcome;
-  std::string hash = InputHash(workspace, layer);
+  std::string hash = InputHash(DigestInputs(workspace, layer));
   std::error_code error;
   if (!force && BuiltHash(layer) == hash && fs::is_directory(layer.BuildDir(), error)) {
     outcome.skipped = true;
@@ -320,9 +365,12 @@ Expected<BuildOutcome, std::string> Build(const Workspace& workspace, const Laye
     }
   }
 
-  // Hashed again: the build may have written an input (npm's package-lock.json).
+  // Hashed again: the build may have written an input (npm's package-lock.json). The first
+  // line is the hash; the others name each input, so a stale build can say what changed.
+  InputDigests digests = DigestInputs(workspace, layer);
   std::ofstream stamp(staging / ".lamina-build", std::ios::trunc);
-  stamp << InputHash(workspace, layer) << "\n";
+  stamp << InputHash(digests) << "\n";
+  for (const auto& [name, digest] : digests) stamp << digest << " " << name << "\n";
   stamp.close();
   fs::path old = layer.dir / (".old-" + RandomHex(6));
   bool had_build = fs::exists(layer.BuildDir(), error);

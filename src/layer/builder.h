@@ -11,20 +11,35 @@
 //
 // Thread-safety: different layers may build concurrently.
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "common/expected.h"
 #include "layer/workspace.h"
 
 namespace lamina::layer {
 
-// Hex SHA-256 over everything the build of `layer` reads: its kind, requirements.txt /
-// package.json / package-lock.json, layer.toml, the src/ tree, and the input hashes of the
-// layers it depends on.
+// Input name (a path relative to the layer folder, or "(kind)", "(build of NAME)") → hex
+// SHA-256 of what the build of a layer reads under that name.
+using InputDigests = std::map<std::string, std::string>;
+
+// Everything the build of `layer` reads: its kind, requirements.txt / package.json /
+// package-lock.json, layer.toml, each file of src/, the workspace's lamina.toml, each file of
+// its local find-links folders, and the builds of the layers it depends on.
+InputDigests DigestInputs(const Workspace& workspace, const Layer& layer);
+
+// Hex SHA-256 over `digests`: equal exactly when every input is.
+std::string InputHash(const InputDigests& digests);
 std::string InputHash(const Workspace& workspace, const Layer& layer);
 
 // The input hash recorded by the last successful build, or empty.
 std::string BuiltHash(const Layer& layer);
+
+// The inputs that differ from those the last build read ("src/app.py (changed)", "… (added)",
+// "… (removed)"); empty when the build is current. Error: not built.
+Expected<std::vector<std::string>, std::string> ChangedInputs(const Workspace& workspace,
+                                                              const Layer& layer);
 
 struct BuildOutcome {
   bool skipped = false;  // inputs unchanged since the last build

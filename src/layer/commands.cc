@@ -39,15 +39,20 @@ constexpr char kUsage[] =
     "  validate   check sizes against Lambda's limits and the budget, imports, conflicts\n"
     "  report     sizes, top packages and optimize savings (--format text|json|markdown)\n"
     "  package    write a deterministic zip per layer, with its MD5 and CodeSha256\n"
+    "             (building first what is missing or stale)\n"
     "  clean      remove build/ and dist/ of layers\n"
     "  init-store create the DynamoDB metadata table unless it exists\n"
     "  publish    publish a layer to regions, optionally public, and record each version\n"
+    "             (building first what is missing or stale)\n"
     "  pin FILE…  point CloudFormation/SAM templates at the newest layer versions\n"
     "             (${lamina:layer:NAME}, NAME_LAYER_PLACEHOLDER, stale version ARNs)\n\n"
     "Options:\n"
     "  --workspace DIR   the workspace root, holding layers/ (default: .)\n"
     "  --json            machine-readable output\n"
-    "  --force           build: rebuild even when the inputs are unchanged\n"
+    "  --force           build: rebuild even when the inputs are unchanged;\n"
+    "                    publish: a new version even when the newest has the same zip\n"
+    "  --no-build        package, publish: build nothing; refuse a layer whose build is\n"
+    "                    missing or older than its inputs\n"
     "  --dry-run         optimize: change nothing, report what would be saved;\n"
     "                    pin: print the changes as a diff\n"
     "  --timing          validate: import each module in a fresh process, report its time\n"
@@ -79,6 +84,7 @@ struct Options {
   fs::path workspace = ".";
   bool json = false;
   bool force = false;
+  bool no_build = false;
   bool dry_run = false;
   bool timing = false;
   bool together = false;
@@ -166,21 +172,18 @@ int Status(const Workspace& workspace, const std::vector<const Layer*>& layers,
   return all_valid ? 0 : 1;
 }
 
-int BuildVerb(const Workspace& workspace, const std::vector<const Layer*>& selected,
-              const Options& options, std::ostream& out, std::ostream& err) {
-  auto ordered = workspace.InDependencyOrder(selected);
-  if (!ordered) {
-    err << "lamina layer build: " << ordered.error() << "\n";
-    return 1;
-  }
-  // Waves: every layer whose dependencies are done builds in parallel with the others.
+// Builds `selected` and the layers they depend on, in waves: every layer whose dependencies
+// are done builds in parallel with the others. Progress lines go to `err`, one JSON entry per
+// layer to `report`. Returns the layers that failed or were blocked by a failed dependency.
+std::set<const Layer*> BuildLayers(const Workspace& workspace,
+                                   const std::vector<const Layer*>& ordered, bool force,
+                                   unsigned jobs_option, std::ostream& err, json::array& report) {
   std::set<const Layer*> done, failed;
-  std::vector<const Layer*> pending = *ordered;
+  std::vector<const Layer*> pending = ordered;
   std::mutex mutex;
-  json::array report;
   size_t finished = 0, total = pending.size();
   unsigned jobs =
-      options.jobs != 0 ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
+      jobs_option != 0 ? jobs_option : std::max(1u, std::thread::hardware_concurrency());
   while (!pending.empty()) {
     std::vector<const Layer*> wave, later;
     for (const Layer* layer : pending) {
@@ -205,7 +208,7 @@ int BuildVerb(const Workspace& workspace, const std::vector<const Layer*>& selec
     for (const Layer* layer : wave) {
       threads.emplace_back([&, layer] {
         auto started = std::chrono::steady_clock::now();
-        auto built = Build(workspace, *layer, options.force);
+        auto built = Build(workspace, *layer, force);
         double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         std::lock_guard lock(mutex);
@@ -234,12 +237,81 @@ int BuildVerb(const Workspace& workspace, const std::vector<const Layer*>& selec
     pending = std::move(later);
     if (wave.empty() && !pending.empty()) break;  // cannot happen after InDependencyOrder
   }
+  return failed;
+}
+
+int BuildVerb(const Workspace& workspace, const std::vector<const Layer*>& selected,
+              const Options& options, std::ostream& out, std::ostream& err) {
+  auto ordered = workspace.InDependencyOrder(selected);
+  if (!ordered) {
+    err << "lamina layer build: " << ordered.error() << "\n";
+    return 1;
+  }
+  json::array report;
+  auto failed = BuildLayers(workspace, *ordered, options.force, options.jobs, err, report);
   if (options.json) out << json::serialize(json::object{{"layers", std::move(report)}}) << "\n";
   return failed.empty() ? 0 : 1;
 }
 
-int PackageVerb(const std::vector<const Layer*>& layers, const Options& options, std::ostream& out,
-                std::ostream& err) {
+// Before `package` and `publish` ship anything: builds what is missing or stale, as `build`
+// does (dependencies first, unchanged ones skipped, the same progress lines), and optimizes
+// again a rebuilt layer whose previous build had been optimized, so the slimming is not lost.
+// With --no-build, refuses instead a layer whose build is missing or older than its inputs,
+// naming the inputs that changed. Returns false when anything failed; nothing is shipped then.
+bool EnsureBuilt(const Workspace& workspace, const std::vector<const Layer*>& layers,
+                 const Options& options, std::ostream& err) {
+  if (options.no_build) {
+    bool ok = true;
+    for (const Layer* layer : layers) {
+      auto changed = ChangedInputs(workspace, *layer);
+      if (!changed) {
+        err << "✗ " << layer->name << ": " << changed.error() << "\n";
+        ok = false;
+      } else if (!changed->empty()) {
+        constexpr size_t kNamed = 8;
+        std::string names;
+        for (size_t i = 0; i < changed->size() && i < kNamed; ++i)
+          names += (i ? ", " : "") + (*changed)[i];
+        if (changed->size() > kNamed)
+          names += " and " + std::to_string(changed->size() - kNamed) + " more";
+        err << "✗ " << layer->name << ": the build is stale, inputs changed since it: " << names
+            << "; run `lamina layer build " << layer->name << "`, or drop --no-build\n";
+        ok = false;
+      }
+    }
+    return ok;
+  }
+  auto ordered = workspace.InDependencyOrder(layers);
+  if (!ordered) {
+    err << "lamina layer " << options.verb << ": " << ordered.error() << "\n";
+    return false;
+  }
+  std::set<const Layer*> reoptimize;
+  for (const Layer* layer : *ordered) {
+    std::error_code error;
+    auto changed = ChangedInputs(workspace, *layer);
+    if (changed && !changed->empty() && fs::exists(OptimizeRecordPath(*layer), error))
+      reoptimize.insert(layer);
+  }
+  json::array report;
+  auto failed = BuildLayers(workspace, *ordered, false, options.jobs, err, report);
+  for (const Layer* layer : *ordered) {
+    if (!reoptimize.count(layer) || failed.count(layer)) continue;
+    auto optimized = Optimize(*layer, false);
+    if (!optimized) {
+      err << "✗ " << layer->name << ": optimize: " << optimized.error() << "\n";
+      failed.insert(layer);
+      continue;
+    }
+    err << "✓ " << layer->name << ": optimized again, as its last build was ("
+        << Megabytes(optimized->before_bytes - optimized->after_bytes) << " MB saved)\n";
+  }
+  return failed.empty();
+}
+
+int PackageVerb(const Workspace& workspace, const std::vector<const Layer*>& layers,
+                const Options& options, std::ostream& out, std::ostream& err) {
+  if (!EnsureBuilt(workspace, layers, options, err)) return 1;
   json::array report;
   std::vector<std::vector<std::string>> rows;
   bool ok = true;
@@ -669,8 +741,8 @@ int StoreReportVerb(const Options& options, std::ostream& out, std::ostream& err
   return 0;
 }
 
-int PublishVerb(const std::vector<const Layer*>& layers, const Options& options, std::ostream& out,
-                std::ostream& err) {
+int PublishVerb(const Workspace& workspace, const std::vector<const Layer*>& layers,
+                const Options& options, std::ostream& out, std::ostream& err) {
   if (layers.size() != 1) {
     err << "lamina layer publish: name one layer (lamina layer publish NAME --regions …)\n";
     return 2;
@@ -684,6 +756,8 @@ int PublishVerb(const std::vector<const Layer*>& layers, const Options& options,
     err << "lamina layer publish: no region: give --regions, --region or set AWS_REGION\n";
     return 1;
   }
+  // Built (or refused) before any region sees a call: a failed build publishes nothing.
+  if (!EnsureBuilt(workspace, layers, options, err)) return 1;
   PublishOptions publish = options.publish;
   publish.force = options.force;
   size_t total = publish.regions.empty() ? 1 : publish.regions.size(), finished = 0;
@@ -797,6 +871,8 @@ int RunLayerCommand(const std::vector<std::string>& args, std::ostream& out, std
       options.json = true;
     } else if (arg == "--force") {
       options.force = true;
+    } else if (arg == "--no-build") {
+      options.no_build = true;
     } else if (arg == "--dry-run") {
       options.dry_run = true;
     } else if (arg == "--timing") {
@@ -905,10 +981,10 @@ int RunLayerCommand(const std::vector<std::string>& args, std::ostream& out, std
   if (options.verb == "status") return Status(*workspace, *selected, options, out);
   if (options.verb == "build") return BuildVerb(*workspace, *selected, options, out, err);
   if (options.verb == "optimize") return OptimizeVerb(*selected, options, out, err);
-  if (options.verb == "publish") return PublishVerb(*selected, options, out, err);
+  if (options.verb == "publish") return PublishVerb(*workspace, *selected, options, out, err);
   if (options.verb == "validate") return ValidateVerb(*workspace, *selected, options, out, err);
   if (options.verb == "report") return ReportVerb(*selected, options, out, err);
-  if (options.verb == "package") return PackageVerb(*selected, options, out, err);
+  if (options.verb == "package") return PackageVerb(*workspace, *selected, options, out, err);
   return Clean(*selected, options, out, err);
 }
 

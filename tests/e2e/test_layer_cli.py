@@ -255,9 +255,41 @@ def test_bad_manifest_and_usage_errors(workspace, tmp_path):
     assert result.returncode == 1 and "no layers/ folder" in result.stderr
 
 
-def test_package_before_build_is_an_error(workspace):
-    result = run(workspace, "package", "core", check=False)
+def test_package_builds_what_is_missing_or_stale_first(workspace):
+    result = run(workspace, "package", "core", "--no-build", check=False)
     assert result.returncode == 1 and "lamina layer build core" in result.stderr
+    assert not (workspace / "layers/core/dist").exists()
+    # Without --no-build: core (and, for tools, its dependency) built first, then zipped.
+    result = run(workspace, "package", "tools")
+    assert "✓ core: built in" in result.stderr and "✓ tools: built in" in result.stderr
+    names = zipfile.ZipFile(workspace / "layers/tools/dist/tools.zip").namelist()
+    assert "python/tools.py" in names
+    write(workspace / "layers/tools/src/python/tools.py", "import corepkg  # v2\n")
+    result = run(workspace, "package", "tools")
+    assert "core: unchanged, skipped" in result.stderr and "✓ tools: built in" in result.stderr
+    data = zipfile.ZipFile(workspace / "layers/tools/dist/tools.zip").read("python/tools.py")
+    assert data == b"import corepkg  # v2\n"
+
+
+def test_a_rebuild_for_package_keeps_the_layer_optimized(workspace):
+    write(workspace / "layers/tools/src/python/toolpkg/__init__.py", "")
+    write(workspace / "layers/tools/src/python/toolpkg/tests/test_big.py", "x = 1\n" * 1000)
+    run(workspace, "build", "tools")
+    run(workspace, "optimize", "tools")
+    assert not (workspace / "layers/tools/build/python/toolpkg/tests").exists()
+    write(workspace / "layers/tools/src/python/tools.py", "import corepkg  # v2\n")
+    result = run(workspace, "package", "tools")
+    assert "✓ tools: optimized again" in result.stderr
+    names = zipfile.ZipFile(workspace / "layers/tools/dist/tools.zip").namelist()
+    assert "python/toolpkg/__init__.py" in names
+    assert not [name for name in names if "/tests/" in name]
+    # A layer that was never optimized is not optimized behind the user's back.
+    write(workspace / "layers/tools/src/python/tools.py", "import corepkg  # v3\n")
+    run(workspace, "clean", "tools")
+    result = run(workspace, "package", "tools")
+    assert "optimized again" not in result.stderr
+    names = zipfile.ZipFile(workspace / "layers/tools/dist/tools.zip").namelist()
+    assert "python/toolpkg/tests/test_big.py" in names
 
 
 def test_a_dependent_python_layer_leaves_out_what_its_dependency_provides(workspace):

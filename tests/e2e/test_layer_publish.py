@@ -337,3 +337,115 @@ def test_review_cases_for_publish_and_pin(strict, workspace):
                                 collector_version_input="v1|rc")])
     text = lamina_layer(workspace, strict, "report", "--store", "--distributions", "odd").stdout
     assert "v1\\|rc" in text
+
+
+def zip_member(url, name):
+    """The member `name` of the zip a layer version's Content.Location serves."""
+    import io
+    import urllib.request
+    import zipfile
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return zipfile.ZipFile(io.BytesIO(response.read())).read(name)
+
+
+def test_a_stale_build_is_rebuilt_before_it_is_published(strict, workspace):
+    lamina_layer(workspace, strict, "build")
+    lamina_layer(workspace, strict, "init-store")
+    regions = "us-east-1,eu-west-1"
+    first = json.loads(lamina_layer(workspace, strict, "publish", "otel", "--regions", regions,
+                                    "--distribution", "d", "--json").stdout)
+    (workspace / "layers/otel/src/bin/collector").write_text("#!/bin/sh\necho collecting v2\n")
+    status = json.loads(lamina_layer(workspace, strict, "status", "--json", check=False).stdout)
+    assert status["layers"][0]["stale"]
+
+    result = lamina_layer(workspace, strict, "publish", "otel", "--regions", regions,
+                          "--distribution", "d", "--json")
+    assert "✓ otel: built in" in result.stderr  # the same progress line as `build`
+    second = json.loads(result.stdout)
+    zip_bytes = (workspace / "layers/otel/dist/otel.zip").read_bytes()
+    assert second["md5"] == hashlib.md5(zip_bytes).hexdigest() != first["md5"]
+    assert second["code_sha256"] != first["code_sha256"]
+    _, dynamodb = clients(strict)
+    md5_by_arn = {item["sk"]["S"]: item["md5_hash"]["S"] for item in records(dynamodb)}
+    for region in second["regions"]:
+        assert region["result"] == "published" and region["recorded"], region
+        assert region["layer_version_arn"].endswith(":otel:2")
+        assert md5_by_arn[region["layer_version_arn"]] == second["md5"]
+        lam, _ = clients(strict, region["region"])
+        version = lam.get_layer_version(LayerName="otel", VersionNumber=2)
+        assert version["Content"]["CodeSha256"] == second["code_sha256"]
+        assert zip_member(version["Content"]["Location"], "bin/collector") == (
+            b"#!/bin/sh\necho collecting v2\n")
+    status = json.loads(lamina_layer(workspace, strict, "status", "--json").stdout)
+    assert not status["layers"][0]["stale"]
+    # Nothing changed since: the build is skipped and nothing new is published.
+    again = lamina_layer(workspace, strict, "publish", "otel", "--regions", regions,
+                         "--distribution", "d", "--json")
+    assert "otel: unchanged, skipped" in again.stderr
+    assert [r["result"] for r in json.loads(again.stdout)["regions"]] == ["unchanged"] * 2
+
+
+def test_an_unbuilt_layer_is_built_and_published_in_one_command(strict, workspace):
+    lamina_layer(workspace, strict, "init-store")
+    assert not (workspace / "layers/otel/build").exists()
+    report = json.loads(lamina_layer(workspace, strict, "publish", "otel", "--json").stdout)
+    assert report["regions"][0]["result"] == "published" and report["regions"][0]["recorded"]
+    assert (workspace / "layers/otel/build/bin/collector").exists()
+    lam, _ = clients(strict)
+    version = lam.get_layer_version(LayerName="otel", VersionNumber=1)
+    assert zip_member(version["Content"]["Location"], "bin/collector") == (
+        b"#!/bin/sh\necho collecting\n")
+
+
+def test_no_build_refuses_a_stale_or_missing_build_naming_what_changed(strict, workspace):
+    lamina_layer(workspace, strict, "init-store")
+    result = lamina_layer(workspace, strict, "publish", "otel", "--no-build", check=False)
+    assert result.returncode == 1 and "not built; run `lamina layer build otel`" in result.stderr
+    lamina_layer(workspace, strict, "build")
+    (workspace / "layers/otel/src/bin/collector").write_text("#!/bin/sh\necho changed\n")
+    (workspace / "layers/otel/src/bin/extra").write_text("new\n")
+    (workspace / "layers/otel/layer.toml").write_text('runtimes = ["python3.12"]\n')
+    for verb in (["publish", "otel", "--regions", "us-east-1,eu-west-1"], ["package", "otel"]):
+        result = lamina_layer(workspace, strict, *verb, "--no-build", check=False)
+        assert result.returncode == 1, result.stdout
+        assert "stale" in result.stderr
+        for named in ("src/bin/collector (changed)", "src/bin/extra (added)",
+                      "layer.toml (changed)"):
+            assert named in result.stderr, result.stderr
+        assert "built in" not in result.stderr
+    assert not (workspace / "layers/otel/dist").exists()
+    # Nothing reached any region or the table; the old build is still there, untouched.
+    for region in ("us-east-1", "eu-west-1"):
+        lam, _ = clients(strict, region)
+        assert lam.list_layer_versions(LayerName="otel")["LayerVersions"] == []
+    _, dynamodb = clients(strict)
+    assert records(dynamodb) == []
+    assert (workspace / "layers/otel/build/bin/collector").read_text() == (
+        "#!/bin/sh\necho collecting\n")
+    # A current build publishes with --no-build as before.
+    lamina_layer(workspace, strict, "build")
+    report = json.loads(lamina_layer(workspace, strict, "publish", "otel", "--no-build",
+                                     "--json").stdout)
+    assert report["regions"][0]["result"] == "published"
+
+
+def test_a_failed_build_publishes_nothing_anywhere(strict, workspace):
+    lamina_layer(workspace, strict, "init-store")
+    broken = workspace / "layers/broken"
+    broken.mkdir(parents=True)
+    (broken / "requirements.txt").write_text("nosuchpkg==9.9\n")
+    (broken / "layer.toml").write_text('[python]\nno_index = true\nfind_links = ["wheels"]\n')
+    (broken / "wheels").mkdir()
+    (workspace / "layers/otel/layer.toml").write_text('depends_on = ["broken"]\n')
+    for name in ("broken", "otel"):
+        result = lamina_layer(workspace, strict, "publish", name, "--regions",
+                              "us-east-1,eu-west-1", check=False)
+        assert result.returncode == 1
+        assert "nosuchpkg" in result.stderr or "a layer it depends on failed" in result.stderr
+        assert "published" not in result.stdout
+        for region in ("us-east-1", "eu-west-1"):
+            lam, _ = clients(strict, region)
+            assert lam.list_layers()["Layers"] == []
+    _, dynamodb = clients(strict)
+    assert records(dynamodb) == []
+    assert not (workspace / "layers/otel/dist").exists()
