@@ -1,10 +1,18 @@
 #include "common/hashing.h"
 
+#include <libdeflate.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <zlib.h>
 
+#include <bit>
+#include <cstring>
 #include <stdexcept>
+#include <utility>
+
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
 
 namespace lamina {
 
@@ -64,6 +72,180 @@ uint32_t Crc32(std::string_view data) {
     data.remove_prefix(piece);
   }
   return static_cast<uint32_t>(crc);
+}
+
+// --- S3 checksums ---------------------------------------------------------------------------
+
+namespace {
+
+// Slicing-by-8 tables for the reflected Castagnoli polynomial: kCrc32cTables[0] is the classic
+// byte-at-a-time table; kCrc32cTables[k][b] advances kCrc32cTables[k-1][b] by one more zero byte,
+// so eight lookups consume eight input bytes at once.
+struct Crc32cTables {
+  uint32_t table[8][256];
+  constexpr Crc32cTables() : table() {
+    constexpr uint32_t kPolynomial = 0x82F63B78u;
+    for (uint32_t byte = 0; byte < 256; ++byte) {
+      uint32_t crc = byte;
+      for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ ((crc & 1u) ? kPolynomial : 0u);
+      table[0][byte] = crc;
+    }
+    for (int k = 1; k < 8; ++k)
+      for (int byte = 0; byte < 256; ++byte)
+        table[k][byte] = (table[k - 1][byte] >> 8) ^ table[0][table[k - 1][byte] & 0xffu];
+  }
+};
+constexpr Crc32cTables kCrc32cTables;
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) uint32_t Crc32cSse42(const unsigned char* data, size_t size,
+                                                       uint32_t seed) {
+  uint64_t crc = ~seed;
+  // Single bytes up to an 8-byte boundary, then 8 bytes per instruction.
+  while (size > 0 && (reinterpret_cast<uintptr_t>(data) & 7u) != 0) {
+    crc = _mm_crc32_u8(static_cast<uint32_t>(crc), *data++);
+    --size;
+  }
+  for (; size >= 8; size -= 8, data += 8) {
+    uint64_t word;
+    std::memcpy(&word, data, sizeof(word));
+    crc = _mm_crc32_u64(crc, word);
+  }
+  for (; size > 0; --size) crc = _mm_crc32_u8(static_cast<uint32_t>(crc), *data++);
+  return ~static_cast<uint32_t>(crc);
+}
+
+// Probed once: the answer cannot change while the process runs. A call from another file's
+// static initializer that runs before this one sees false and takes the (correct) table path.
+const bool kHasSse42 = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("sse4.2") != 0;
+}();
+#endif
+
+}  // namespace
+
+namespace detail {
+
+uint32_t Crc32cPortable(std::string_view data, uint32_t seed) {
+  const auto& table = kCrc32cTables.table;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
+  size_t size = data.size();
+  uint32_t crc = ~seed;
+  if constexpr (std::endian::native == std::endian::little) {
+    for (; size >= 8; size -= 8, bytes += 8) {
+      uint64_t word;
+      std::memcpy(&word, bytes, sizeof(word));
+      word ^= crc;
+      crc = table[7][word & 0xff] ^ table[6][(word >> 8) & 0xff] ^ table[5][(word >> 16) & 0xff] ^
+            table[4][(word >> 24) & 0xff] ^ table[3][(word >> 32) & 0xff] ^
+            table[2][(word >> 40) & 0xff] ^ table[1][(word >> 48) & 0xff] ^ table[0][word >> 56];
+    }
+  }
+  for (; size > 0; --size) crc = table[0][(crc ^ *bytes++) & 0xffu] ^ (crc >> 8);
+  return ~crc;
+}
+
+bool Crc32cHardwareAvailable() {
+#if defined(__x86_64__)
+  return kHasSse42;
+#else
+  return false;
+#endif
+}
+
+uint32_t Crc32cHardware(std::string_view data, uint32_t seed) {
+#if defined(__x86_64__)
+  return Crc32cSse42(reinterpret_cast<const unsigned char*>(data.data()), data.size(), seed);
+#else
+  return Crc32cPortable(data, seed);
+#endif
+}
+
+}  // namespace detail
+
+namespace {
+
+uint32_t Crc32cContinue(std::string_view data, uint32_t seed) {
+  return detail::Crc32cHardwareAvailable() ? detail::Crc32cHardware(data, seed)
+                                           : detail::Crc32cPortable(data, seed);
+}
+
+// A fresh digest context for `type`; throws only when OpenSSL cannot allocate one.
+EVP_MD_CTX* NewDigestContext(const EVP_MD* type, const char* name) {
+  EVP_MD_CTX* context = EVP_MD_CTX_new();
+  if (context == nullptr || EVP_DigestInit_ex(context, type, nullptr) != 1) {
+    EVP_MD_CTX_free(context);
+    throw std::runtime_error(std::string("OpenSSL could not start a ") + name + " digest");
+  }
+  return context;
+}
+
+template <size_t N>
+std::array<uint8_t, N> FinishDigest(EVP_MD_CTX* context) {
+  std::array<uint8_t, N> digest{};
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(context, digest.data(), &length);
+  return digest;
+}
+
+}  // namespace
+
+uint32_t Crc32c(std::string_view data) { return Crc32cContinue(data, 0); }
+
+Sha1Digest Sha1(std::string_view data) {
+  Sha1Digest digest;
+  unsigned int length = 0;
+  EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha1(), nullptr);
+  return digest;
+}
+
+Md5Digest Md5(std::string_view data) {
+  Md5Digest digest;
+  unsigned int length = 0;
+  EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_md5(), nullptr);
+  return digest;
+}
+
+void Crc32Hasher::Update(std::string_view data) {
+  crc_ = libdeflate_crc32(crc_, data.data(), data.size());
+}
+
+void Crc32cHasher::Update(std::string_view data) { crc_ = Crc32cContinue(data, crc_); }
+
+Sha1Hasher::Sha1Hasher() : context_(NewDigestContext(EVP_sha1(), "SHA-1")) {}
+Sha1Hasher::~Sha1Hasher() { EVP_MD_CTX_free(context_); }
+Sha1Hasher::Sha1Hasher(Sha1Hasher&& other) noexcept
+    : context_(std::exchange(other.context_, nullptr)) {}
+Sha1Hasher& Sha1Hasher::operator=(Sha1Hasher&& other) noexcept {
+  std::swap(context_, other.context_);
+  return *this;
+}
+void Sha1Hasher::Update(std::string_view data) {
+  EVP_DigestUpdate(context_, data.data(), data.size());
+}
+Sha1Digest Sha1Hasher::Finish() { return FinishDigest<20>(context_); }
+
+Md5Hasher::Md5Hasher() : context_(NewDigestContext(EVP_md5(), "MD5")) {}
+Md5Hasher::~Md5Hasher() { EVP_MD_CTX_free(context_); }
+Md5Hasher::Md5Hasher(Md5Hasher&& other) noexcept
+    : context_(std::exchange(other.context_, nullptr)) {}
+Md5Hasher& Md5Hasher::operator=(Md5Hasher&& other) noexcept {
+  std::swap(context_, other.context_);
+  return *this;
+}
+void Md5Hasher::Update(std::string_view data) {
+  EVP_DigestUpdate(context_, data.data(), data.size());
+}
+Md5Digest Md5Hasher::Finish() { return FinishDigest<16>(context_); }
+
+std::string Crc32Bytes(uint32_t crc) {
+  std::string bytes(4, '\0');
+  bytes[0] = static_cast<char>(crc >> 24);
+  bytes[1] = static_cast<char>((crc >> 16) & 0xff);
+  bytes[2] = static_cast<char>((crc >> 8) & 0xff);
+  bytes[3] = static_cast<char>(crc & 0xff);
+  return bytes;
 }
 
 std::string HexEncode(std::string_view bytes) {

@@ -4,9 +4,13 @@
 // protocol layer (src/protocol). No Beast types here, so nothing past src/protocol needs Beast.
 
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "common/byte_source.h"
 
 namespace lamina::http {
 
@@ -38,6 +42,9 @@ struct Response {
   int status = 200;
   std::vector<Header> headers;
   std::string body;
+  // When set, the body is read from here in pieces (and `body` is ignored): Content-Length is
+  // its size() unless a HEAD reply declares one.
+  std::shared_ptr<ByteSource> body_source;
   // Close the connection after this reply.
   bool close_connection = false;
 
@@ -48,5 +55,30 @@ struct Response {
 
 // Turns one request into one reply. Called on a server thread; must be thread-safe.
 using Handler = std::function<Response(Request&)>;
+
+// Takes a request body in pieces, as it arrives, instead of the server holding it whole.
+// Called on the connection's thread, one call at a time.
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  // The next piece of the body (after any HTTP chunked framing is removed). False stops the
+  // reading: Finish is called next and its reply sent, and the connection is then closed.
+  virtual bool Write(std::string_view data) = 0;
+  // The body ended (`complete`), or Write refused more, or the client went away or timed out
+  // (`complete` false; the reply is then sent only if the connection is still usable).
+  virtual Response Finish(bool complete) = 0;
+};
+
+// What to do with a request's body, decided from its head before any of the body is read.
+struct BodyPlan {
+  // Set: stream the body into it.
+  std::unique_ptr<BodySink> sink;
+  // Set: answer now, without reading the body (the connection is closed after).
+  std::optional<Response> reply;
+};
+
+// Decides a BodyPlan from the request's head (`body` still empty). Neither member set: the
+// body is read whole, within the body limit, and given to the Handler.
+using Planner = std::function<BodyPlan(Request&)>;
 
 }  // namespace lamina::http

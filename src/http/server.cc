@@ -29,6 +29,8 @@ constexpr auto kAsTuple = asio::as_tuple(asio::use_awaitable);
 // client sees our reply instead of a connection reset.
 constexpr auto kLingerTime = std::chrono::seconds(3);
 constexpr size_t kLingerBytes = 64u << 20;
+// Streamed bodies move through one buffer of this size per connection, each way.
+constexpr size_t kStreamPieceBytes = 256u << 10;
 
 std::string PlainErrorBody(std::string_view code, std::string_view message) {
   std::string body = "{\"__type\":\"";
@@ -78,9 +80,10 @@ struct Connection {
 };
 
 struct Server::Impl {
-  Impl(ServerOptions server_options, Handler request_handler)
+  Impl(ServerOptions server_options, Handler request_handler, Planner body_planner)
       : options(std::move(server_options)),
         handler(std::move(request_handler)),
+        planner(std::move(body_planner)),
         thread_count(options.threads != 0 ? options.threads
                                           : std::max(1u, std::thread::hardware_concurrency())),
         contexts(MakeContexts(thread_count)),
@@ -101,12 +104,16 @@ struct Server::Impl {
 
   asio::awaitable<void> Accept();
   asio::awaitable<void> Serve(std::shared_ptr<Connection> connection);
+  // Writes `reply` (streaming its body_source, if any). Returns the write's error.
+  asio::awaitable<beast::error_code> WriteReply(beast::tcp_stream& stream, Response& reply,
+                                                bool is_head, bool keep_alive, unsigned version);
   asio::awaitable<void> Refuse(tcp::socket socket);
   void BeginShutdown();
   void ConnectionClosed(const std::shared_ptr<Connection>& connection);
 
   ServerOptions options;
   Handler handler;
+  Planner planner;
   size_t thread_count;
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   size_t next_context = 0;  // used by the accept loop only
@@ -163,13 +170,78 @@ void Server::Impl::ConnectionClosed(const std::shared_ptr<Connection>& connectio
   if (stopping.load() && connections.empty()) StopContexts();
 }
 
+asio::awaitable<beast::error_code> Server::Impl::WriteReply(beast::tcp_stream& stream,
+                                                            Response& reply, bool is_head,
+                                                            bool keep_alive, unsigned version) {
+  // The response head is written by hand and sent with the body in one gathered write.
+  std::string head;
+  head.reserve(512);
+  head += "HTTP/1.1 ";
+  head += std::to_string(reply.status);
+  head += ' ';
+  head += bhttp::obsolete_reason(static_cast<bhttp::status>(reply.status));
+  head += "\r\n";
+  const std::string* declared_length = nullptr;
+  for (const auto& header : reply.headers) {
+    if (EqualsIgnoreCase(header.name, "content-length")) {
+      declared_length = &header.value;
+      continue;
+    }
+    head += header.name;
+    head += ": ";
+    head += header.value;
+    head += "\r\n";
+  }
+  if (!reply.FindHeader("x-amzn-RequestId") && !reply.FindHeader("x-amz-request-id")) {
+    head += "x-amzn-RequestId: ";
+    head += NewUuid();
+    head += "\r\n";
+  }
+  uint64_t length = reply.body_source ? reply.body_source->size() : reply.body.size();
+  head += "Server: lamina\r\nContent-Length: ";
+  head += is_head && declared_length != nullptr ? *declared_length : std::to_string(length);
+  head += "\r\n";
+  if (!keep_alive)
+    head += "Connection: close\r\n";
+  else if (version == 10)
+    head += "Connection: keep-alive\r\n";
+  head += "\r\n";
+  stream.expires_after(options.idle_timeout);
+  beast::error_code error;
+  if (!reply.body_source || is_head) {
+    std::array<asio::const_buffer, 2> buffers = {
+        asio::buffer(head),
+        asio::buffer(is_head ? std::string_view() : std::string_view(reply.body))};
+    std::tie(error, std::ignore) = co_await asio::async_write(stream, buffers, kAsTuple);
+    co_return error;
+  }
+  // A streamed body: pieces read from the source while the previous one is on the wire would
+  // need two buffers; one is enough here, as the disk reads far faster than loopback drains.
+  std::tie(error, std::ignore) = co_await asio::async_write(stream, asio::buffer(head), kAsTuple);
+  std::vector<char> piece(kStreamPieceBytes);
+  uint64_t sent = 0;
+  while (!error && sent < length) {
+    auto count = reply.body_source->Read(piece.data(), piece.size());
+    if (!count || *count == 0) {
+      LogWarn("http: streamed reply ended early: " +
+              (count ? std::string("source ran short") : count.error()));
+      co_return asio::error::broken_pipe;  // the client sees a short body, never a wrong one
+    }
+    size_t part = static_cast<size_t>(std::min<uint64_t>(*count, length - sent));
+    stream.expires_after(options.idle_timeout);
+    std::tie(error, std::ignore) =
+        co_await asio::async_write(stream, asio::buffer(piece.data(), part), kAsTuple);
+    sent += part;
+  }
+  co_return error;
+}
+
 asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> connection) {
   beast::tcp_stream& stream = connection->stream;
   beast::flat_buffer buffer;
   // Room for a typical request in one read (Beast otherwise starts with 512-byte reads).
   buffer.reserve(16 * 1024);
   beast::error_code error;
-  std::string head;
   for (;;) {
     connection->idle = true;
     if (stopping.load()) break;
@@ -211,12 +283,64 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> connection
       for (const auto& field : header)
         request.headers.push_back({std::string(field.name_string()), std::string(field.value())});
     }
+    bool is_head = request.method == "HEAD";
+    unsigned version = parser.get().version();
+    bool wants_continue = EqualsIgnoreCase(Trim(request.HeaderOr("expect")), "100-continue");
+
+    BodyPlan plan;
+    if (planner && !parser.is_done()) plan = planner(request);
+    if (plan.reply) {
+      // Refused from its head: the body is never read, so the connection cannot be reused.
+      error = co_await WriteReply(stream, *plan.reply, is_head, false, version);
+      if (!error) co_await LingeringClose(stream);
+      break;
+    }
+    if (plan.sink) {
+      bool complete = false, refused = false;
+      {
+        bhttp::request_parser<bhttp::buffer_body> body_parser(std::move(parser));
+        body_parser.body_limit(boost::none);
+        if (wants_continue) {
+          bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, 11};
+          std::tie(error, std::ignore) = co_await bhttp::async_write(stream, proceed, kAsTuple);
+        }
+        std::vector<char> piece(kStreamPieceBytes);
+        while (!error && !body_parser.is_done()) {
+          body_parser.get().body().data = piece.data();
+          body_parser.get().body().size = piece.size();
+          stream.expires_after(options.idle_timeout);
+          std::tie(error, std::ignore) =
+              co_await bhttp::async_read(stream, buffer, body_parser, kAsTuple);
+          if (error == bhttp::error::need_buffer) error = {};
+          size_t got = piece.size() - body_parser.get().body().size;
+          if (got > 0 && !plan.sink->Write(std::string_view(piece.data(), got))) {
+            refused = true;
+            break;
+          }
+        }
+        complete = !error && !refused && body_parser.is_done();
+        bool keep_alive = complete && body_parser.get().keep_alive() && !stopping.load();
+        Response reply = plan.sink->Finish(complete);
+        plan.sink.reset();
+        if (!complete && !refused) break;  // the client went away or stalled: nobody to answer
+        keep_alive = keep_alive && !reply.close_connection;
+        error = co_await WriteReply(stream, reply, is_head, keep_alive, version);
+        if (error) break;
+        if (refused) {
+          co_await LingeringClose(stream);
+          break;
+        }
+        if (!keep_alive) break;
+      }
+      continue;
+    }
+
     auto content_length = parser.content_length();
     request.body_too_large = content_length && *content_length > options.max_body_bytes;
 
     if (!request.body_too_large && !parser.is_done()) {
       parser.body_limit(options.max_body_bytes);
-      if (EqualsIgnoreCase(Trim(request.HeaderOr("expect")), "100-continue")) {
+      if (wants_continue) {
         bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, 11};
         std::tie(error, std::ignore) = co_await bhttp::async_write(stream, proceed, kAsTuple);
         if (error) break;
@@ -238,7 +362,6 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> connection
     }
     if (!request.body_too_large) request.body = std::move(parser.get().body());
     bool keep_alive = parser.get().keep_alive() && !request.body_too_large;
-    bool is_head = request.method == "HEAD";
 
     Response reply;
     try {
@@ -249,44 +372,8 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> connection
       reply.body = PlainErrorBody("InternalFailure", "lamina failed to handle the request");
     }
 
-    // The response head is written by hand and sent with the body in one gathered write.
     keep_alive = keep_alive && !reply.close_connection && !stopping.load();
-    head.clear();
-    head += "HTTP/1.1 ";
-    head += std::to_string(reply.status);
-    head += ' ';
-    head += bhttp::obsolete_reason(static_cast<bhttp::status>(reply.status));
-    head += "\r\n";
-    const std::string* declared_length = nullptr;
-    for (const auto& header : reply.headers) {
-      if (EqualsIgnoreCase(header.name, "content-length")) {
-        declared_length = &header.value;
-        continue;
-      }
-      head += header.name;
-      head += ": ";
-      head += header.value;
-      head += "\r\n";
-    }
-    if (!reply.FindHeader("x-amzn-RequestId") && !reply.FindHeader("x-amz-request-id")) {
-      head += "x-amzn-RequestId: ";
-      head += NewUuid();
-      head += "\r\n";
-    }
-    head += "Server: lamina\r\nContent-Length: ";
-    head += is_head && declared_length != nullptr ? *declared_length
-                                                  : std::to_string(reply.body.size());
-    head += "\r\n";
-    if (!keep_alive)
-      head += "Connection: close\r\n";
-    else if (parser.get().version() == 10)
-      head += "Connection: keep-alive\r\n";
-    head += "\r\n";
-    stream.expires_after(options.idle_timeout);
-    std::array<asio::const_buffer, 2> buffers = {
-        asio::buffer(head),
-        asio::buffer(is_head ? std::string_view() : std::string_view(reply.body))};
-    std::tie(error, std::ignore) = co_await asio::async_write(stream, buffers, kAsTuple);
+    error = co_await WriteReply(stream, reply, is_head, keep_alive, version);
     if (error) break;
 
     if (request.body_too_large) {
@@ -328,8 +415,8 @@ void Server::Impl::BeginShutdown() {
   });
 }
 
-Server::Server(ServerOptions options, Handler handler)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+Server::Server(ServerOptions options, Handler handler, Planner planner)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(planner))) {}
 
 Server::~Server() = default;
 

@@ -38,7 +38,9 @@ struct ServerOptions {
 
 class Server {
  public:
-  Server(ServerOptions options, Handler handler);
+  // `planner`, when set, is asked about each request that has a body before the body is read,
+  // and may take the body in pieces (BodyPlan).
+  Server(ServerOptions options, Handler handler, Planner planner = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

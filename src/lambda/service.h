@@ -18,6 +18,24 @@
 
 namespace lamina::lambda {
 
+// Where Lambda reads code that Content.S3Bucket / S3Key / S3ObjectVersion name: S3, wired in by
+// the app. Lambda owns this interface so S3 needs nothing of Lambda's.
+class CodeFetcher {
+ public:
+  struct Failure {
+    std::string code;     // S3's error code, e.g. NoSuchKey
+    std::string message;  // S3's message
+  };
+  virtual ~CodeFetcher() = default;
+  // The object's bytes, read as `account` from a function or layer in `region`; at most
+  // `max_bytes` (an EntityTooLarge failure past it). Thread-safe.
+  virtual Expected<std::string, Failure> Fetch(const std::string& account,
+                                               const std::string& region, const std::string& bucket,
+                                               const std::string& key,
+                                               const std::string& version_id,
+                                               uint64_t max_bytes) const = 0;
+};
+
 class LambdaService {
  public:
   // The URL path prefix of code downloads (Content.Location).
@@ -29,6 +47,8 @@ class LambdaService {
                 const Clock& clock);
 
   ServiceDescriptor Describe();
+  // Content.S3Bucket/S3Key are read through `fetcher` (not owned; it outlives the service).
+  void SetCodeFetcher(const CodeFetcher* fetcher) { fetcher_ = fetcher; }
   // Call after the engine was reset.
   void Reset();
 
@@ -63,6 +83,7 @@ class LambdaService {
 
   storage::BlobStore& blobs_;
   const Clock& clock_;
+  const CodeFetcher* fetcher_ = nullptr;
   layers::LayerStore layers_;
 };
 

@@ -25,6 +25,8 @@ struct AwsError {
   // Extra members some errors carry (S3's BucketName, Key; Lambda's fields), rendered as
   // JSON string members or XML elements.
   std::vector<std::pair<std::string, std::string>> extra;
+  // HTTP headers the error reply carries (S3's x-amz-delete-marker on a 404 for a marker).
+  std::vector<std::pair<std::string, std::string>> headers;
   // Structured members for JSON protocols, e.g. DynamoDB's ConditionalCheckFailedException
   // "Item" or TransactionCanceledException "CancellationReasons".
   boost::json::object json_members;
@@ -46,6 +48,10 @@ struct AwsError {
   }
   AwsError&& With(std::string name, std::string value) && {
     extra.emplace_back(std::move(name), std::move(value));
+    return std::move(*this);
+  }
+  AwsError&& WithHeader(std::string name, std::string value) && {
+    headers.emplace_back(std::move(name), std::move(value));
     return std::move(*this);
   }
 };

@@ -126,7 +126,10 @@ http::Response RenderSuccess(Protocol protocol, const ServiceDescriptor& service
       break;
     case Protocol::kRestJson1:
     case Protocol::kRestXml:
-      if (response.raw_body) {
+      if (response.body_source) {
+        reply.body_source = std::move(response.body_source);
+        if (!response.content_type.empty()) reply.SetHeader("Content-Type", response.content_type);
+      } else if (response.raw_body) {
         reply.body = std::move(*response.raw_body);
         if (!response.content_type.empty()) reply.SetHeader("Content-Type", response.content_type);
       } else if (protocol == Protocol::kRestJson1) {
@@ -164,6 +167,7 @@ http::Response RenderError(Protocol protocol, const ServiceDescriptor* service,
   for (auto& [name, value] : error.extra) value = ValidUtf8(value);
   http::Response reply;
   reply.status = error.http_status;
+  for (const auto& [name, value] : error.headers) reply.headers.push_back({name, value});
   switch (protocol) {
     case Protocol::kAwsJson10:
     case Protocol::kAwsJson11:
@@ -188,6 +192,9 @@ http::Response RenderError(Protocol protocol, const ServiceDescriptor* service,
       break;
     }
     case Protocol::kRestXml: {
+      reply.SetHeader("x-amz-request-id", std::string(request_id));
+      reply.SetHeader("x-amz-id-2", Base64Encode(request_id));
+      if (error.http_status == 304) break;  // Not Modified has no body
       XmlWriter xml;
       xml.Open("Error");
       xml.Element("Code", error.code);

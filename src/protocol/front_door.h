@@ -11,12 +11,14 @@
 // call from any number of threads.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
 #include "http/message.h"
+#include "protocol/aws_chunked.h"
 #include "protocol/service.h"
 
 namespace lamina {
@@ -56,6 +58,10 @@ class FrontDoor {
   void AddAdminRoute(std::string path_prefix, http::Handler handler);
 
   http::Response Handle(http::Request& request) const;
+  // Called by the HTTP server with a request's head before its body is read: S3's PutObject
+  // and UploadPart stream their bodies into the service (or are refused from the head);
+  // everything else is read whole and given to Handle.
+  http::BodyPlan Plan(http::Request& request) const;
 
   // Names of the services that have handlers, in registration order.
   std::vector<std::string> ImplementedServices() const;
@@ -74,6 +80,20 @@ class FrontDoor {
                       const json::object* form) const;
 
  private:
+  struct Admission;
+  class StreamingBody;
+  Admission Admit(const http::Request& request, bool body_read) const;
+  // The reason a request is refused by authentication, or nullopt.
+  std::optional<AwsError> Authenticate(const http::Request& request,
+                                       const Admission& admission) const;
+  // Finds the operation (REST routes) and fills `operation`'s labels and query.
+  std::optional<AwsError> Route(const http::Request& request, Admission& admission,
+                                OperationRequest& operation) const;
+  http::Response Render(const Admission& admission, OperationResult result) const;
+  // Strict mode: what checking aws-chunked signatures needs; nullopt when they are not checked.
+  std::optional<aws_chunked::Verification> ChunkVerification(const http::Request& request,
+                                                             const Admission& admission) const;
+
   const ServiceDescriptor* ByName(std::string_view name) const;
   const ServiceDescriptor* ByTargetPrefix(std::string_view prefix) const;
 

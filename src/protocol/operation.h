@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/byte_source.h"
 #include "common/expected.h"
 #include "protocol/aws_error.h"
 
@@ -47,6 +49,9 @@ struct OperationRequest {
   std::vector<std::pair<std::string, std::string>> query;
   std::string_view method;
   std::string_view body;
+  // Streaming operations: the payload's length (after any aws-chunked decoding) when the
+  // request declared it, else nullopt.
+  std::optional<uint64_t> content_length;
 
   // A request header (case-insensitive name), or nullopt.
   std::optional<std::string_view> Header(std::string_view name) const;
@@ -68,10 +73,32 @@ struct OperationResponse {
   // JSON protocols: the output already serialized as JSON text, used instead of `output`.
   std::optional<std::string> raw_body;
   std::string content_type;
+  // REST protocols: a body read in pieces (an S3 object), used instead of raw_body.
+  std::shared_ptr<ByteSource> body_source;
 };
 
 using OperationResult = Expected<OperationResponse, AwsError>;
 // Handlers are called concurrently from server threads: they must be thread-safe.
 using OperationHandler = std::function<OperationResult(OperationRequest&)>;
+
+// Takes an operation's payload in pieces as it arrives (S3 PutObject, UploadPart), so a large
+// body never sits in memory. Destroyed without Finish (the client went away, or a Write or
+// the framing failed): whatever it staged is discarded.
+class OperationBodySink {
+ public:
+  virtual ~OperationBodySink() = default;
+  // The next piece of the payload (aws-chunked framing already removed).
+  virtual Expected<void, AwsError> Write(std::string_view data) = 0;
+  // The whole payload arrived. `trailers`: aws-chunked trailing headers (lower-case names),
+  // e.g. x-amz-checksum-crc32.
+  virtual OperationResult Finish(
+      const std::vector<std::pair<std::string, std::string>>& trailers) = 0;
+};
+
+// Called with the request (its body not yet read, `body` empty) for a streaming operation; the
+// request stays alive, unchanged, until the sink is finished or destroyed. An error answers
+// the request without reading its body.
+using StreamingHandler =
+    std::function<Expected<std::unique_ptr<OperationBodySink>, AwsError>(OperationRequest&)>;
 
 }  // namespace lamina

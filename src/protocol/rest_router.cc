@@ -3,10 +3,12 @@
 
 namespace lamina {
 
-void RestRouter::Add(std::string_view method, std::string_view uri, std::string operation) {
+void RestRouter::Add(std::string_view method, std::string_view uri, std::string operation,
+                     std::string_view required_header) {
   Route route;
   route.method = std::string(method);
   route.operation = std::move(operation);
+  route.required_header = ToLower(required_header);
   std::string_view path = uri;
   size_t question = uri.find('?');
   if (question != std::string_view::npos) {
@@ -42,12 +44,14 @@ void RestRouter::Add(std::string_view method, std::string_view uri, std::string 
     route.segments.push_back(std::move(segment));
   }
   route.specificity += 3 * static_cast<int>(route.required_query.size());
+  if (!route.required_header.empty()) route.specificity += 3;
   routes_.push_back(std::move(route));
 }
 
 std::optional<RestRouter::Match> RestRouter::Find(
     std::string_view method, std::string_view raw_path,
-    const std::vector<std::pair<std::string, std::string>>& query) const {
+    const std::vector<std::pair<std::string, std::string>>& query,
+    const std::function<bool(std::string_view)>& has_header) const {
   std::vector<std::string_view> parts;
   for (std::string_view part : Split(raw_path, '/'))
     if (!part.empty()) parts.push_back(part);
@@ -65,6 +69,8 @@ std::optional<RestRouter::Match> RestRouter::Find(
       if (!found) query_ok = false;
     }
     if (!query_ok) continue;
+    if (!route.required_header.empty() && !(has_header && has_header(route.required_header)))
+      continue;
 
     Match match;
     size_t index = 0;
@@ -75,8 +81,12 @@ std::optional<RestRouter::Match> RestRouter::Find(
           ok = false;
           break;
         }
-        // The rest of the raw path, slashes included.
-        size_t offset = parts[index].data() - raw_path.data();
+        // The rest of the raw path after the previous segment and its one slash, slashes
+        // included (an S3 key may start with '/' or hold "//").
+        size_t offset = index == 0
+                            ? 1
+                            : static_cast<size_t>(parts[index - 1].data() - raw_path.data()) +
+                                  parts[index - 1].size() + 1;
         auto decoded = PercentDecode(raw_path.substr(offset));
         if (!decoded) {
           ok = false;

@@ -3,6 +3,8 @@
 // A service as the front door sees it: its wire protocol, how requests name its operations,
 // and one table mapping each operation name to its handler (STYLE.md rule 2).
 
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,11 +25,15 @@ class RestRouter {
   };
 
   // `uri` may carry required query parameters after '?', e.g. "/{Bucket}?tagging" or
-  // "/2018-10-31/layers?find=LayerVersion".
-  void Add(std::string_view method, std::string_view uri, std::string operation);
-  // The most specific route matching the method, raw path and decoded query; nullopt if none.
+  // "/2018-10-31/layers?find=LayerVersion". `required_header`, when given, must be present
+  // too (S3's CopyObject is a PutObject with x-amz-copy-source).
+  void Add(std::string_view method, std::string_view uri, std::string operation,
+           std::string_view required_header = {});
+  // The most specific route matching the method, raw path, decoded query and headers
+  // (`has_header` answers for a lower-case name; null: no header is present); nullopt if none.
   std::optional<Match> Find(std::string_view method, std::string_view raw_path,
-                            const std::vector<std::pair<std::string, std::string>>& query) const;
+                            const std::vector<std::pair<std::string, std::string>>& query,
+                            const std::function<bool(std::string_view)>& has_header = {}) const;
   bool empty() const { return routes_.empty(); }
 
  private:
@@ -40,6 +46,7 @@ class RestRouter {
     std::vector<Segment> segments;
     bool trailing_slash = false;
     std::vector<std::pair<std::string, std::optional<std::string>>> required_query;
+    std::string required_header;
     std::string operation;
     int specificity = 0;
   };
@@ -59,6 +66,8 @@ struct ServiceDescriptor {
   std::string xml_namespace;
   // Operation name → handler.
   std::unordered_map<std::string, OperationHandler> operations;
+  // Operations whose payload streams (operation name → handler), instead of `operations`.
+  std::unordered_map<std::string, StreamingHandler> streaming_operations;
   // REST protocols: (method, URI template) → operation name.
   RestRouter routes;
 };

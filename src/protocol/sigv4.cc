@@ -251,13 +251,17 @@ std::string StringToSign(const Signature& signature, std::string_view canonical_
   return out;
 }
 
-std::string Sign(std::string_view secret, const Credential& credential,
-                 std::string_view string_to_sign) {
+std::string SigningKey(std::string_view secret, const Credential& credential) {
   Sha256Digest key = HmacSha256("AWS4" + std::string(secret), credential.date);
   key = HmacSha256(AsBytes(key), credential.region);
   key = HmacSha256(AsBytes(key), credential.service);
   key = HmacSha256(AsBytes(key), "aws4_request");
-  return HexEncode(HmacSha256(AsBytes(key), string_to_sign));
+  return std::string(AsBytes(key));
+}
+
+std::string Sign(std::string_view secret, const Credential& credential,
+                 std::string_view string_to_sign) {
+  return HexEncode(HmacSha256(SigningKey(secret, credential), string_to_sign));
 }
 
 bool Verify(const http::Request& request, const Signature& signature, std::string_view secret) {

@@ -51,6 +51,10 @@ std::string CanonicalHeaders(const http::Request& request,
                              const std::vector<std::string>& signed_headers);
 std::string CanonicalRequest(const http::Request& request, const Signature& signature);
 std::string StringToSign(const Signature& signature, std::string_view canonical_request);
+// The raw 32-byte SigV4 signing key: HMAC-SHA256 chained over "AWS4" + secret, then the
+// credential's date, region, service and "aws4_request". Chunked uploads (aws_chunked.h) sign
+// every chunk with it.
+std::string SigningKey(std::string_view secret, const Credential& credential);
 // Hex HMAC-SHA256 signature of `string_to_sign` with the key derived from `secret`.
 std::string Sign(std::string_view secret, const Credential& credential,
                  std::string_view string_to_sign);

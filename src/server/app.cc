@@ -40,6 +40,39 @@ http::Response ServeCode(const lambda::LambdaService& lambda, const http::Reques
   return response;
 }
 
+// Lambda reads Content.S3Bucket/S3Key through this; S3 answers with its own errors.
+class S3CodeFetcher final : public lambda::CodeFetcher {
+ public:
+  explicit S3CodeFetcher(const s3::S3Service& s3) : s3_(s3) {}
+  Expected<std::string, Failure> Fetch(const std::string& account, const std::string& region,
+                                       const std::string& bucket, const std::string& key,
+                                       const std::string& version_id,
+                                       uint64_t max_bytes) const override {
+    auto bytes = s3_.ReadObjectBytes(account, region, bucket, key, version_id, max_bytes);
+    if (!bytes) return Unexpected(Failure{bytes.error().code, bytes.error().message});
+    return std::move(*bytes);
+  }
+
+ private:
+  const s3::S3Service& s3_;
+};
+
+// The queue of S3 event notifications as JSON: {"events": [{"bucket", "target", "event"}]}.
+http::Response ServeNotifications(s3::S3Service& s3, const http::Request& request) {
+  http::Response response;
+  if (request.method != "GET") {
+    response.status = 405;
+    return response;
+  }
+  json::array events;
+  for (const s3::QueuedEvent& event : s3.store().QueuedEvents(100000))
+    events.push_back(
+        json::object{{"bucket", event.bucket}, {"target", event.target}, {"event", event.event}});
+  response.SetHeader("Content-Type", "application/json");
+  response.body = json::serialize(json::object{{"events", std::move(events)}});
+  return response;
+}
+
 }  // namespace
 
 App::App(const ServeOptions& options) : options_(options) {}
@@ -47,6 +80,7 @@ App::App(const ServeOptions& options) : options_(options) {}
 App::~App() {
   server_.reset();
   if (ttl_sweeper_) ttl_sweeper_->Stop();
+  if (lifecycle_) lifecycle_->Stop();
   if (engine_) {
     Status status = engine_->Flush();
     if (!status.ok()) LogError("storage flush failed: " + status.message());
@@ -63,7 +97,9 @@ Expected<std::unique_ptr<App>, std::string> App::Create(const ServeOptions& opti
   auto engine = storage::Engine::Open(storage_options);
   if (!engine) return Unexpected(engine.error().message());
   app->engine_ = std::move(*engine);
-  auto blobs = storage::BlobStore::Open(options.storage.data_dir, options.storage.in_memory);
+  // Blob files follow --sync: fsynced only when acknowledged writes must survive a power loss.
+  auto blobs = storage::BlobStore::Open(options.storage.data_dir, options.storage.in_memory,
+                                        options.storage.sync == storage::SyncMode::kFsync);
   if (!blobs) return Unexpected(blobs.error().message());
   app->blobs_ = std::move(*blobs);
   app->blob_refs_ = std::make_unique<storage::BlobRefs>(*app->engine_, *app->blobs_);
@@ -82,6 +118,16 @@ Expected<std::unique_ptr<App>, std::string> App::Create(const ServeOptions& opti
   app->lambda_ = std::make_unique<lambda::LambdaService>(*app->engine_, *app->blobs_,
                                                          *app->blob_refs_, app->clock_);
   app->front_door_->AddService(app->lambda_->Describe());
+  app->s3_ =
+      std::make_unique<s3::S3Service>(*app->engine_, *app->blobs_, *app->blob_refs_, app->clock_);
+  if (Status status = app->s3_->Load(); !status.ok())
+    return Unexpected("cannot load S3 buckets: " + status.message());
+  app->front_door_->AddService(app->s3_->Describe());
+  app->code_fetcher_ = std::make_unique<S3CodeFetcher>(*app->s3_);
+  app->lambda_->SetCodeFetcher(app->code_fetcher_.get());
+  app->lifecycle_ =
+      std::make_unique<s3::LifecycleSweeper>(*app->s3_, options.s3_lifecycle_interval);
+  app->lifecycle_->Start();
 
   app->admin_ = std::make_unique<Admin>(app->clock_, *app->engine_, *app->blobs_,
                                         app->front_door_->ImplementedServices());
@@ -99,6 +145,17 @@ Expected<std::unique_ptr<App>, std::string> App::Create(const ServeOptions& opti
   });
   lambda::LambdaService* lambda = app->lambda_.get();
   admin->AddResetHook([lambda] { lambda->Reset(); });
+  s3::S3Service* s3 = app->s3_.get();
+  s3::LifecycleSweeper* lifecycle = app->lifecycle_.get();
+  admin->AddQuiesceHook([lifecycle] { lifecycle->Stop(); });
+  admin->AddResetHook([s3, lifecycle] {
+    s3->Reset();
+    lifecycle->Start();
+  });
+  // GET /_lamina/s3/notifications: the S3 events waiting for delivery, oldest first.
+  app->front_door_->AddAdminRoute("/_lamina/s3/notifications", [s3](http::Request& request) {
+    return ServeNotifications(*s3, request);
+  });
   auto admin_handler = [admin](http::Request& request) { return admin->Handle(request); };
   // Before the admin prefix "/_lamina/", which would take it otherwise.
   app->front_door_->AddAdminRoute(
@@ -109,7 +166,8 @@ Expected<std::unique_ptr<App>, std::string> App::Create(const ServeOptions& opti
 
   const FrontDoor* front_door = app->front_door_.get();
   app->server_ = std::make_unique<http::Server>(
-      options.http, [front_door](http::Request& request) { return front_door->Handle(request); });
+      options.http, [front_door](http::Request& request) { return front_door->Handle(request); },
+      [front_door](http::Request& request) { return front_door->Plan(request); });
   return app;
 }
 

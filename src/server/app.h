@@ -13,6 +13,8 @@
 #include "http/server.h"
 #include "lambda/service.h"
 #include "protocol/front_door.h"
+#include "s3/lifecycle.h"
+#include "s3/service.h"
 #include "server/admin.h"
 #include "server/options.h"
 #include "storage/blob_refs.h"
@@ -49,6 +51,9 @@ class App {
   std::unique_ptr<dynamodb::DynamoDbService> dynamodb_;
   std::unique_ptr<dynamodb::TtlSweeper> ttl_sweeper_;
   std::unique_ptr<lambda::LambdaService> lambda_;
+  std::unique_ptr<s3::S3Service> s3_;
+  std::unique_ptr<lambda::CodeFetcher> code_fetcher_;
+  std::unique_ptr<s3::LifecycleSweeper> lifecycle_;
   std::unique_ptr<http::Server> server_;
 };
 

@@ -189,6 +189,15 @@ const std::vector<OptionSpec>& Specs() {
          o.ttl_interval = std::chrono::seconds(*value);
          return {};
        }},
+      {"--s3-lifecycle-interval", "LAMINA_S3_LIFECYCLE_INTERVAL", "SECONDS", "60",
+       "How often S3 lifecycle rules expire objects, versions and uploads (AWS: once a day). The "
+       "services' clock decides what is due.",
+       [](ServeOptions& o, const std::string& v) -> Expected<void, std::string> {
+         auto value = ParseInteger<long>(v, 1, 86400);
+         if (!value) return Fail(value.error());
+         o.s3_lifecycle_interval = std::chrono::seconds(*value);
+         return {};
+       }},
   };
   return specs;
 }

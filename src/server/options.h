@@ -24,6 +24,8 @@ struct ServeOptions {
   LogLevel log_level = LogLevel::kInfo;
   // How often the DynamoDB TTL sweeper deletes expired items. Default: 10 s.
   std::chrono::milliseconds ttl_interval{10000};
+  // How often S3 lifecycle rules are applied. Default: 60 s.
+  std::chrono::milliseconds s3_lifecycle_interval{60000};
   bool show_help = false;
 };
 

@@ -52,21 +52,39 @@ Status BlobRefs::AddAndCommit(std::string_view id, std::string_view data, WriteB
 }
 
 Status BlobRefs::ReleaseAndCommit(const std::vector<std::string>& ids, WriteBatch& batch) {
+  return Commit(batch, {}, {}, ids);
+}
+
+Status BlobRefs::Commit(WriteBatch& batch,
+                        const std::vector<std::pair<std::string, BlobWriter*>>& staged,
+                        const std::vector<std::string>& added,
+                        const std::vector<std::string>& released) {
   Keyspace* counts = Counts(true);
   if (counts == nullptr) return Status::Internal("no blob_refs keyspace");
-  std::vector<size_t> stripes = StripesOf(ids);
+  std::vector<std::string> ids = added;
+  for (const auto& [id, writer] : staged) ids.push_back(id);
+  ids.insert(ids.end(), released.begin(), released.end());
   std::vector<std::unique_lock<std::mutex>> locks;
-  for (size_t stripe : stripes) locks.emplace_back(stripes_[stripe]);
-  std::map<std::string, uint64_t> releases;
-  for (const std::string& id : ids) ++releases[id];
+  for (size_t stripe : StripesOf(ids)) locks.emplace_back(stripes_[stripe]);
+  std::map<std::string, int64_t> changes;
+  for (const std::string& id : added) {
+    if (!blobs_.Contains(id)) return Status::NotFound("blob " + id + " is no longer stored");
+    ++changes[id];
+  }
+  for (const auto& [id, writer] : staged) {
+    if (Status published = writer->Publish(); !published.ok()) return published;
+    ++changes[id];
+  }
+  for (const std::string& id : released) --changes[id];
   std::vector<std::string> unreferenced;
-  for (const auto& [id, released] : releases) {
-    uint64_t count = Count(id);
-    if (count <= released) {
+  for (const auto& [id, change] : changes) {
+    if (change == 0) continue;
+    int64_t count = static_cast<int64_t>(Count(id)) + change;
+    if (count <= 0) {
       batch.Delete(counts, id);
       unreferenced.push_back(id);
     } else {
-      batch.Put(counts, id, std::to_string(count - released));
+      batch.Put(counts, id, std::to_string(count));
     }
   }
   // The file goes only once the batch that drops its last reference is on disk: a power cut

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/expected.h"
@@ -39,6 +40,13 @@ class BlobRefs {
   // Writes `batch` together with one reference fewer to each id in `ids` (an id may repeat),
   // then removes the blobs no longer referenced.
   Status ReleaseAndCommit(const std::vector<std::string>& ids, WriteBatch& batch);
+  // One commit of records and reference changes together: `batch` is written with one more
+  // reference to each blob of `staged` (finished writers, published here when no identical
+  // blob is stored) and of `added` (blobs already stored: kNotFound, and nothing written, when
+  // one is gone), and one fewer to each of `released`. An id may repeat. Blobs left without a
+  // reference are removed after the write.
+  Status Commit(WriteBatch& batch, const std::vector<std::pair<std::string, BlobWriter*>>& staged,
+                const std::vector<std::string>& added, const std::vector<std::string>& released);
   // The number of references to `id`; 0 when none.
   uint64_t Count(std::string_view id) const;
   // Removes stored blobs that no count names: left by a crash between storing a blob and

@@ -12,18 +12,48 @@
 #include <string_view>
 #include <vector>
 
+#include "common/byte_source.h"
 #include "common/expected.h"
 #include "common/status.h"
 
 namespace lamina::storage {
 
+// A blob written in pieces (an upload streamed from a socket), under a temp name until it is
+// published. Not thread-safe: one writer per upload. Destroying a writer that was not
+// published removes what it wrote.
+class BlobWriter {
+ public:
+  virtual ~BlobWriter() = default;
+  virtual Status Append(std::string_view data) = 0;
+  // Ends the writing (durable when the store syncs) and returns the id (hex SHA-256). Append
+  // may not be called after.
+  virtual Expected<std::string, Status> Finish() = 0;
+  // After Finish: puts the blob in place under its id; an identical blob already there is
+  // kept and this copy dropped. Callers publish under the blob's reference lock (BlobRefs).
+  virtual Status Publish() = 0;
+  virtual uint64_t size() const = 0;
+};
+
 class BlobStore {
  public:
   virtual ~BlobStore() = default;
 
-  // Files under `<data_dir>/blobs`, or RAM when `in_memory`.
+  // Files under `<data_dir>/blobs`, or RAM when `in_memory`. `durable`: fsync each blob (and
+  // its directory) before it counts as stored, surviving a power loss; otherwise a stored blob
+  // survives a killed process only. Default: durable.
   static Expected<std::unique_ptr<BlobStore>, Status> Open(const std::string& data_dir,
-                                                           bool in_memory);
+                                                           bool in_memory, bool durable = true);
+
+  // A writer for a new blob. Errors: the temp file cannot be created.
+  virtual Expected<std::unique_ptr<BlobWriter>, Status> NewWriter() = 0;
+  // Reads `length` bytes of blob `id` from `offset` in pieces. The source keeps working if the
+  // blob is removed meanwhile. kNotFound when absent; kInvalidArgument when the range is not
+  // inside the blob.
+  virtual Expected<std::unique_ptr<ByteSource>, Status> OpenRange(std::string_view id,
+                                                                  uint64_t offset,
+                                                                  uint64_t length) const = 0;
+  // The blob's size in bytes; kNotFound when absent.
+  virtual Expected<uint64_t, Status> Size(std::string_view id) const = 0;
 
   // Stores `data` and returns its id (hex SHA-256).
   virtual Expected<std::string, Status> Put(std::string_view data) = 0;

@@ -295,7 +295,8 @@ def test_oversized_query_body_gets_413_in_query_shape(limits):
 
 
 def test_oversized_s3_body_gets_entity_too_large(limits):
-    response = signed(limits, "PUT", "/bucket/key", service="s3", body=b"x" * 4096)
+    # Object bodies stream (PutObject has S3's own 5 GB limit); other S3 bodies are read whole.
+    response = signed(limits, "PUT", "/bucket?tagging", service="s3", body=b"x" * 4096)
     root = response.xml()
     assert xml_text(root, "Code") == "EntityTooLarge", response
     assert xml_text(root, "MaxSizeAllowed") == str(BODY_LIMIT)
@@ -354,12 +355,27 @@ def test_server_serves_after_oversized_requests(limits):
 
 
 def test_aws_cli_upload_over_the_limit_gets_the_s3_error(limits, tmp_path):
-    upload = tmp_path / "big.bin"
-    upload.write_bytes(b"z" * 4096)
-    result = run_aws(limits, "s3api", "put-object", "--bucket", "uploads", "--key", "big.bin",
-                     "--body", str(upload), "--cli-read-timeout", "20")
+    # An S3 body read whole (a bucket policy) over --max-body-bytes.
+    assert run_aws(limits, "s3api", "create-bucket", "--bucket", "uploads").returncode == 0
+    policy = tmp_path / "policy.json"
+    policy.write_text('{"Statement": [' + ",".join(['{"Sid": "x"}'] * 400) + "]}")
+    result = run_aws(limits, "s3api", "put-bucket-policy", "--bucket", "uploads", "--policy",
+                     f"file://{policy}", "--cli-read-timeout", "20")
     assert result.returncode != 0
     assert "EntityTooLarge" in result.stderr, result.stderr
+
+
+def test_object_over_s3s_limit_is_refused_before_its_body(limits):
+    # PutObject streams, so --max-body-bytes does not apply; S3's own 5 GB limit does, from the
+    # declared length, before a byte of the body is read.
+    assert run_aws(limits, "s3api", "create-bucket", "--bucket", "huge").returncode == 0
+    with RawHttp(limits) as raw:
+        raw.send(b"PUT /huge/object HTTP/1.1\r\nHost: " + limits.netloc.encode() +
+                 b"\r\nContent-Length: 6000000000\r\nExpect: 100-continue\r\n\r\n")
+        response = raw.read_response()
+    assert response.status == 400, response
+    assert xml_text(response.xml(), "Code") == "EntityTooLarge"
+    assert xml_text(response.xml(), "MaxSizeAllowed") == str(5 << 30)
 
 
 # --------------------------------------------------------------------------------------------

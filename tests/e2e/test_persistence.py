@@ -14,7 +14,8 @@ from conftest import (FORM, GET_CALLER_IDENTITY_FORM, RawHttp, free_port,
 
 ALL_FLAGS = ["--host", "--port", "--data-dir", "--in-memory", "--sync", "--auth", "--auth-keys",
              "--default-account", "--default-region", "--log-level", "--threads",
-             "--max-body-bytes", "--max-header-bytes", "--max-connections", "--idle-timeout"]
+             "--max-body-bytes", "--max-header-bytes", "--max-connections", "--idle-timeout",
+             "--ttl-interval", "--s3-lifecycle-interval"]
 
 
 def run_lamina(*args, env=None, timeout=15):
@@ -176,7 +177,7 @@ def test_serve_help_lists_every_flag_with_its_default():
     blocks = {}
     current = None
     for line in text.splitlines():
-        match = re.match(r"^  (--[a-z-]+)", line)
+        match = re.match(r"^  (--[a-z0-9-]+)", line)
         if match:
             current = match.group(1)
             blocks[current] = []

@@ -29,6 +29,8 @@ constexpr const char* kOrganizationIdPattern = "o-[a-z0-9]{10,32}";
 // Direct uploads: 50 MB zipped, which is this many bytes of request once base64-encoded.
 constexpr size_t kMaxPublishRequestBytes = 69905067;
 constexpr size_t kMaxZippedBytes = 50 * 1024 * 1024;
+// Code read from S3: no larger than the unzipped limit it must then meet.
+constexpr uint64_t kMaxS3CodeBytes = 262144000;
 // The largest resource-based policy of one layer version, in bytes.
 constexpr size_t kMaxPolicyBytes = 20480;
 constexpr int kMaxListItems = 50;
@@ -315,18 +317,38 @@ OperationResult LambdaService::PublishLayerVersion(OperationRequest& request) {
   if (has_s3 && zip_member != nullptr)
     return Unexpected(errors::InvalidParameterValue(
         "Please provide either ZipFile or S3Bucket and S3Key in Content, not both."));
-  if (has_s3)
-    return Unexpected(errors::InvalidParameterValue(
-        "Content.S3Bucket/S3Key are not supported yet: lamina has no S3 service. Publish the "
-        "archive with Content.ZipFile (the aws CLI's --zip-file fileb://layer.zip)."));
-  if (zip_member == nullptr || !zip_member->is_string())
-    return Unexpected(errors::InvalidParameterValue(
-        "Please provide a layer archive in Content.ZipFile, or S3Bucket and S3Key."));
-  auto zip = Base64Decode(zip_member->get_string());
-  if (!zip)
-    return Unexpected(errors::InvalidParameterValue("Content.ZipFile is not valid base64."));
-  if (zip->size() > kMaxZippedBytes)
-    return Unexpected(errors::RequestTooLarge(kMaxPublishRequestBytes, "PublishLayerVersion"));
+  std::optional<std::string> zip;
+  if (has_s3) {
+    auto text = [&](const char* name) -> std::optional<std::string> {
+      const json::value* value = source.if_contains(name);
+      if (value == nullptr || !value->is_string()) return std::nullopt;
+      return std::string(value->get_string());
+    };
+    auto bucket = text("S3Bucket"), key = text("S3Key");
+    std::string version = text("S3ObjectVersion").value_or("");
+    if (!bucket || !key || bucket->empty() || key->empty())
+      return Unexpected(errors::InvalidParameterValue(
+          "Please provide both S3Bucket and S3Key in Content (and S3ObjectVersion if needed)."));
+    if (fetcher_ == nullptr)
+      return Unexpected(errors::InvalidParameterValue("Content.S3Bucket cannot be read here."));
+    // As AWS reports a failed read of the code: the S3 error inside Lambda's own.
+    auto fetched = fetcher_->Fetch(request.context.account_id, request.context.region, *bucket,
+                                   *key, version, kMaxS3CodeBytes);
+    if (!fetched)
+      return Unexpected(errors::InvalidParameterValue(
+          "Error occurred while GetObject. S3 Error Code: " + fetched.error().code +
+          ". S3 Error Message: " + fetched.error().message));
+    zip = std::move(*fetched);
+  } else {
+    if (zip_member == nullptr || !zip_member->is_string())
+      return Unexpected(errors::InvalidParameterValue(
+          "Please provide a layer archive in Content.ZipFile, or S3Bucket and S3Key."));
+    zip = Base64Decode(zip_member->get_string());
+    if (!zip)
+      return Unexpected(errors::InvalidParameterValue("Content.ZipFile is not valid base64."));
+    if (zip->size() > kMaxZippedBytes)
+      return Unexpected(errors::RequestTooLarge(kMaxPublishRequestBytes, "PublishLayerVersion"));
+  }
 
   auto verified = zip::Verify(*zip);
   if (!verified) {
