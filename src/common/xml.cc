@@ -28,8 +28,16 @@ std::string XmlEscape(std::string_view text) {
       case '\r':
         out += "&#xD;";
         break;
-      default:
+      case '\t':
+      case '\n':
         out.push_back(c);
+        break;
+      default:
+        // XML 1.0 cannot carry the other control characters at all, escaped or not.
+        if (static_cast<unsigned char>(c) < 0x20)
+          out += "\xEF\xBF\xBD";  // U+FFFD
+        else
+          out.push_back(c);
     }
   }
   return out;

@@ -1,5 +1,7 @@
 #include "protocol/front_door.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <exception>
 #include <optional>
@@ -276,6 +278,24 @@ FrontDoor::Admission FrontDoor::Admit(const http::Request& request, bool body_re
 std::optional<AwsError> FrontDoor::Authenticate(const http::Request& request,
                                                 const Admission& admission) const {
   Protocol protocol = admission.identified.protocol;
+  if (protocol == Protocol::kRestXml) {
+    // x-amz-content-sha256, when sent, must be a hash or one of the values S3 knows.
+    if (const std::string* declared = request.FindHeader("x-amz-content-sha256")) {
+      std::string_view value = Trim(*declared);
+      bool hash = value.size() == 64 && std::all_of(value.begin(), value.end(), [](char c) {
+                    return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+                  });
+      if (!hash && value != "UNSIGNED-PAYLOAD" && !aws_chunked::ModeOf(value))
+        return AwsError("InvalidArgument",
+                        "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "
+                        "STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, "
+                        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, or a valid sha256 value.")
+            .With("ArgumentName", "x-amz-content-sha256")
+            .With("ArgumentValue", std::string(value));
+    }
+    // A browser's CORS preflight carries no credentials, on AWS as here.
+    if (request.method == "OPTIONS" && !request.FindHeader("authorization")) return std::nullopt;
+  }
   if (!admission.signature) {
     if (auth_.mode == AuthOptions::Mode::kStrict)
       return protocol_errors::IncompleteSignature(protocol, admission.signature.error());
@@ -304,25 +324,51 @@ std::optional<AwsError> FrontDoor::Authenticate(const http::Request& request,
             found.credential.date + "' != '" + found.amz_date.substr(0, 8) + "', from '" +
             found.amz_date + "'.");
   auto now = std::chrono::system_clock::now();
-  if (*signed_at - now > auth_.max_clock_skew)
-    return protocol_errors::SignatureExpired(
-        protocol, "Signature not yet current: " + found.amz_date + " is still later than " +
-                      FormatAmzDate(now + auth_.max_clock_skew) + " (" + FormatAmzDate(now) +
-                      " + 15 min.)");
+  bool s3 = protocol == Protocol::kRestXml;
+  // S3 words these its own way (RequestTimeTooSkewed, AuthorizationQueryParametersError).
+  auto skewed = [&](std::string detail) {
+    if (!s3) return protocol_errors::SignatureExpired(protocol, detail);
+    return AwsError("RequestTimeTooSkewed",
+                    "The difference between the request time and the current time is too large.",
+                    403)
+        .With("RequestTime", found.amz_date)
+        .With("ServerTime", FormatIso8601(now))
+        .With("MaxAllowedSkewMilliseconds",
+              std::to_string(std::chrono::milliseconds(auth_.max_clock_skew).count()));
+  };
+  auto query_error = [&](std::string detail) {
+    if (!s3) return protocol_errors::IncompleteSignature(protocol, detail);
+    return AwsError("AuthorizationQueryParametersError", detail);
+  };
+  if (*signed_at - now > auth_.max_clock_skew && !(s3 && found.presigned))
+    return skewed("Signature not yet current: " + found.amz_date + " is still later than " +
+                  FormatAmzDate(now + auth_.max_clock_skew) + " (" + FormatAmzDate(now) +
+                  " + 15 min.)");
   if (found.presigned) {
     if (!found.expires_seconds)
-      return protocol_errors::IncompleteSignature(
-          protocol, "Query-string authentication requires the X-Amz-Expires parameter");
+      return query_error("Query-string authentication requires the X-Amz-Expires parameter");
     if (*found.expires_seconds > kMaxPresignedExpirySeconds)
-      return protocol_errors::IncompleteSignature(
-          protocol, "X-Amz-Expires must be less than a week (in seconds) that is 604800");
-    if (now > *signed_at + std::chrono::seconds(*found.expires_seconds))
-      return protocol_errors::SignatureExpired(protocol, "Request has expired");
+      return query_error("X-Amz-Expires must be less than a week (in seconds) that is 604800");
+    if (s3 && *signed_at - now > auth_.max_clock_skew)
+      return AwsError("AccessDenied", "Request is not valid yet", 403);
+    if (now > *signed_at + std::chrono::seconds(*found.expires_seconds)) {
+      if (!s3) return protocol_errors::SignatureExpired(protocol, "Request has expired");
+      return AwsError("AccessDenied", "Request has expired", 403)
+          .With("X-Amz-Expires", std::to_string(*found.expires_seconds))
+          .With("Expires", FormatIso8601(*signed_at + std::chrono::seconds(*found.expires_seconds)))
+          .With("ServerTime", FormatIso8601(now));
+    }
   } else if (now - *signed_at > auth_.max_clock_skew) {
-    return protocol_errors::SignatureExpired(
-        protocol, "Signature expired: " + found.amz_date + " is now earlier than " +
-                      FormatAmzDate(now - auth_.max_clock_skew) + " (" + FormatAmzDate(now) +
-                      " - 15 min.)");
+    return skewed("Signature expired: " + found.amz_date + " is now earlier than " +
+                  FormatAmzDate(now - auth_.max_clock_skew) + " (" + FormatAmzDate(now) +
+                  " - 15 min.)");
+  }
+  if (s3 && !found.presigned) {
+    // S3 needs the payload's hash (or how it is sent) named in every header-signed request.
+    std::string_view declared = Trim(request.HeaderOr("x-amz-content-sha256"));
+    if (declared.empty())
+      return AwsError("InvalidRequest",
+                      "Missing required header for this request: x-amz-content-sha256");
   }
   if (!sigv4::Verify(request, found, key->second.secret_access_key))
     return protocol_errors::InvalidSignature(protocol);
@@ -346,6 +392,9 @@ std::optional<AwsError> FrontDoor::Route(const http::Request& request, Admission
     auto match = service->routes.Find(
         request.method, admission.route_path, operation.query,
         [&](std::string_view name) { return request.FindHeader(name) != nullptr; });
+    if (!match && protocol == Protocol::kRestXml && !PercentDecode(admission.route_path))
+      return AwsError("InvalidURI", "Couldn't parse the specified URI.", 400)
+          .With("URI", admission.route_path);
     if (!match)
       return protocol_errors::UnknownOperation(protocol, service->name, admission.identified.what);
     admission.context.operation = match->operation;

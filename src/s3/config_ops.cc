@@ -78,9 +78,11 @@ OperationResult S3Service::PutBucketTagging(OperationRequest& request) {
     tags.emplace_back(*key, value->text);
   }
   if (auto invalid = ValidateTags(tags, kMaxBucketTags)) return Unexpected(*invalid);
-  return Stored(
+  auto stored = Stored(
       store_.UpdateBucket(BucketLabel(request), [&](Bucket& changed) { changed.tags = tags; }),
       BucketLabel(request));
+  if (!stored) return stored;
+  return EmptyResponse(204);
 }
 
 OperationResult S3Service::DeleteBucketTagging(OperationRequest& request) {
@@ -275,7 +277,8 @@ OperationResult S3Service::PreflightCors(OperationRequest& request) {
   };
   if (!bucket->cors) return forbidden("CORS is not enabled for this bucket.");
   std::vector<std::string> requested_headers;
-  for (std::string_view header : Split(Header(request, "access-control-request-headers"), ','))
+  std::string requested = Header(request, "access-control-request-headers");
+  for (std::string_view header : Split(requested, ','))
     if (!Trim(header).empty()) requested_headers.emplace_back(ToLower(Trim(header)));
   for (const auto& item : *bucket->cors) {
     const json::object& rule = item.as_object();
@@ -325,6 +328,38 @@ OperationResult S3Service::PreflightCors(OperationRequest& request) {
       "This CORS request is not allowed. This is usually because the evalution of Origin, request "
       "method / Access-Control-Request-Method or Access-Control-Request-Headers are not "
       "whitelisted by the resource's CORS spec.");
+}
+
+void ApplyCors(const Bucket& bucket, const OperationRequest& request, OperationResponse& response) {
+  auto origin = request.Header("origin");
+  if (!origin || !bucket.cors) return;
+  std::string method(request.method);
+  for (const auto& item : *bucket.cors) {
+    const json::object& rule = item.as_object();
+    auto methods = Strings(rule.at("methods"));
+    if (std::find(methods.begin(), methods.end(), method) == methods.end()) continue;
+    std::string matched;
+    for (const auto& allowed : Strings(rule.at("origins")))
+      if (WildcardMatch(allowed, *origin)) matched = allowed;
+    if (matched.empty()) continue;
+    auto& out = response.headers;
+    out.emplace_back("Access-Control-Allow-Origin", matched == "*" ? "*" : std::string(*origin));
+    std::string joined;
+    for (const auto& allowed : methods) joined += (joined.empty() ? "" : ", ") + allowed;
+    out.emplace_back("Access-Control-Allow-Methods", joined);
+    auto expose = Strings(rule.at("expose"));
+    if (!expose.empty()) {
+      std::string headers;
+      for (const auto& header : expose) headers += (headers.empty() ? "" : ", ") + header;
+      out.emplace_back("Access-Control-Expose-Headers", headers);
+    }
+    if (const json::value* age = rule.if_contains("max_age"); age && age->is_int64())
+      out.emplace_back("Access-Control-Max-Age", std::to_string(age->get_int64()));
+    if (matched != "*") out.emplace_back("Access-Control-Allow-Credentials", "true");
+    out.emplace_back("Vary",
+                     "Origin, Access-Control-Request-Headers, Access-Control-Request-Method");
+    return;
+  }
 }
 
 }  // namespace lamina::s3

@@ -105,6 +105,9 @@ Expected<ObjectVersion, AwsError> FindVersion(const Store& store, const Bucket& 
                                               const OperationRequest& request, bool for_read) {
   const std::string& key = KeyLabel(request);
   auto version_id = request.QueryParam("versionId");
+  if (version_id && !Store::WellFormedVersionId(*version_id))
+    return Unexpected(errors::InvalidArgument("Invalid version id specified", "versionId",
+                                              std::string(*version_id)));
   Expected<std::optional<ObjectVersion>, Status> found =
       version_id ? store.Version(bucket.id, key, *version_id) : store.Latest(bucket.id, key);
   if (!found) return Unexpected(StorageFailure(found.error()));
@@ -221,9 +224,11 @@ class PutObjectSink final : public OperationBodySink {
     if (!committed->checksum.empty())
       response.headers.emplace_back(ChecksumHeader(committed->checksum_algorithm),
                                     committed->checksum);
-    if (bucket)
+    if (bucket) {
       if (auto expiration = ExpirationHeader(*bucket, *committed))
         response.headers.emplace_back("x-amz-expiration", *expiration);
+      ApplyCors(*bucket, request_, response);
+    }
     return response;
   }
 
@@ -294,10 +299,11 @@ Expected<ObjectHeaders, AwsError> ObjectHeadersOf(const OperationRequest& reques
 }
 
 std::optional<AwsError> ValidateTags(const Pairs& tags, size_t limit) {
-  if (tags.size() > limit)
-    return errors::InvalidTag(limit == kMaxObjectTags
-                                  ? "Object tags cannot be greater than 10"
-                                  : "Bucket tag count cannot be greater than 50");
+  if (tags.size() > limit) {
+    if (limit == kMaxObjectTags)
+      return errors::Make("BadRequest", "Object tags cannot be greater than 10", 400);
+    return errors::InvalidTag("Bucket tag count cannot be greater than 50");
+  }
   std::set<std::string, std::less<>> seen;
   auto characters = [](std::string_view text) {
     size_t count = 0;
@@ -765,7 +771,10 @@ OperationResult ReadObject(S3Service& service, OperationRequest& request, bool h
                                   "partNumber", std::string(*part)));
     int parts = std::max(1, version->parts_count);
     if (number > parts)
-      return Unexpected(errors::InvalidRange(version->size, "part " + std::string(*part)));
+      return Unexpected(
+          errors::Make("InvalidPartNumber", "The requested partnumber is not satisfiable", 416)
+              .With("PartNumberRequested", std::string(*part))
+              .With("ActualPartCount", std::to_string(parts)));
     if (version->parts_count > 0) {
       for (int i = 0; i < number - 1; ++i) offset += version->pieces[i].size;
       length = version->pieces[number - 1].size;
@@ -829,6 +838,9 @@ OperationResult S3Service::DeleteObject(OperationRequest& request) {
   if (!bucket) return Unexpected(bucket.error());
   std::optional<std::string> version_id;
   if (auto id = request.QueryParam("versionId")) version_id = std::string(*id);
+  if (version_id && !Store::WellFormedVersionId(*version_id))
+    return Unexpected(
+        errors::InvalidArgument("Invalid version id specified", "versionId", *version_id));
   auto removed = RemoveObject(BucketLabel(request), KeyLabel(request), version_id, nullptr,
                               "ObjectRemoved", ActorOf(request));
   if (!removed) return Unexpected(removed.error());
@@ -870,6 +882,15 @@ OperationResult S3Service::DeleteObjects(OperationRequest& request) {
     if (key == nullptr) return Unexpected(errors::MalformedXml());
     std::optional<std::string> version_id;
     if (auto id = object->ChildText("VersionId")) version_id = *id;
+    if (version_id && !Store::WellFormedVersionId(*version_id)) {
+      xml.Open("Error");
+      xml.Element("Key", key->text);
+      xml.Element("VersionId", *version_id);
+      xml.Element("Code", "InvalidArgument");
+      xml.Element("Message", "Invalid version id specified");
+      xml.Close("Error");
+      continue;
+    }
     auto removed =
         RemoveObject(BucketLabel(request), key->text, version_id, nullptr, "ObjectRemoved", actor);
     if (!removed) {
@@ -905,6 +926,9 @@ OperationResult S3Service::CopyObject(OperationRequest& request) {
   auto source_bucket = store_.FindBucket(source->bucket);
   if (source_bucket == nullptr) return Unexpected(errors::NoSuchBucket(source->bucket));
   if (auto denied = CheckOwner(*source_bucket, request)) return Unexpected(*denied);
+  if (!source->version_id.empty() && !Store::WellFormedVersionId(source->version_id))
+    return Unexpected(errors::InvalidArgument("Invalid version id specified", "x-amz-copy-source",
+                                              source->version_id));
   auto found = source->version_id.empty()
                    ? store_.Latest(source_bucket->id, source->key)
                    : store_.Version(source_bucket->id, source->key, source->version_id);

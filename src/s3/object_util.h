@@ -91,6 +91,10 @@ struct CopySource {
 };
 Expected<CopySource, AwsError> CopySourceOf(const OperationRequest& request);
 
+// A request from a browser (Origin) that a CORS rule of `bucket` allows gets the rule's
+// Access-Control-* headers on its reply.
+void ApplyCors(const Bucket& bucket, const OperationRequest& request, OperationResponse& response);
+
 // An AccessControlPolicy granting the owner FULL_CONTROL: the only ACL lamina answers with.
 std::string CannedAclXml(std::string_view owner);
 // InvalidArgument for an x-amz-acl that is not a canned ACL.

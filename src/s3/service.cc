@@ -1,6 +1,7 @@
 #include "s3/service.h"
 
 #include "s3/errors.h"
+#include "s3/object_util.h"
 #include "s3/request_util.h"
 
 namespace lamina::s3 {
@@ -91,7 +92,11 @@ ServiceDescriptor S3Service::Describe() {
     service.routes.Add(route.method, route.uri, route.operation, route.header);
     Handler handler = route.handler;
     service.operations[route.operation] = [this, handler](OperationRequest& request) {
-      return (this->*handler)(request);
+      OperationResult result = (this->*handler)(request);
+      if (result && request.Header("origin"))
+        if (auto bucket = store_.FindBucket(BucketLabel(request)))
+          ApplyCors(*bucket, request, *result);
+      return result;
     };
   }
 

@@ -703,6 +703,14 @@ std::string Store::VersionIdFor(uint64_t seq) {
   return id + RandomHex(16);
 }
 
+bool Store::WellFormedVersionId(std::string_view version_id) {
+  if (version_id == "null") return true;
+  if (version_id.size() != 32) return false;
+  for (char c : version_id)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
 void Store::StageVersion(storage::WriteBatch& batch, uint64_t bucket_id,
                          const ObjectVersion& version) {
   storage::Keyspace* space = keyspace(true);

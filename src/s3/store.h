@@ -196,6 +196,8 @@ class Store {
   // A new sequence number and, for versioned writes, a version id derived from it.
   uint64_t NextSeq();
   static std::string VersionIdFor(uint64_t seq);
+  // "null" or the shape VersionIdFor makes.
+  static bool WellFormedVersionId(std::string_view version_id);
 
   // Stages `version` into `batch`, and the removal of `replaced` (a version it supersedes,
   // e.g. the previous "null" version).
