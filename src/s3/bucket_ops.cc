@@ -35,13 +35,11 @@ OperationResult S3Service::ListBuckets(OperationRequest& request) {
   std::string token = Query(request, "continuation-token");
   int limit = 10000;
   if (auto max = request.QueryParam("max-buckets")) {
-    int parsed = 0;
-    for (char c : *max)
-      parsed = c >= '0' && c <= '9' && parsed <= 100000 ? parsed * 10 + (c - '0') : -1;
-    if (parsed < 1 || parsed > 10000 || max->empty())
+    auto parsed = ParseCount(*max, 10000);
+    if (!parsed || *parsed < 1)
       return Unexpected(errors::InvalidArgument("Argument max-buckets must be between 1 and 10000",
                                                 "max-buckets", std::string(*max)));
-    limit = parsed;
+    limit = static_cast<int>(*parsed);
   }
   std::string after;
   if (!token.empty()) {
@@ -189,12 +187,8 @@ OperationResult S3Service::PutBucketVersioning(OperationRequest& request) {
   if (!status) return EmptyResponse();  // nothing to change
   if (*status != "Enabled" && *status != "Suspended") return Unexpected(errors::MalformedXml());
   std::string value = *status;
-  Status stored = store_.UpdateBucket(BucketLabel(request),
-                                      [&](Bucket& changed) { changed.versioning = value; });
-  if (stored.code() == Status::Code::kNotFound)
-    return Unexpected(errors::NoSuchBucket(BucketLabel(request)));
-  if (!stored.ok()) return Unexpected(errors::InternalError(stored.message()));
-  return EmptyResponse();
+  return ChangeBucket(
+      store_, request, [&](Bucket& changed) { changed.versioning = value; }, 200);
 }
 
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketAcl.html

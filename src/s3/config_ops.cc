@@ -19,12 +19,6 @@ constexpr size_t kMaxCorsRules = 100;
 
 std::string Namespace() { return std::string("xmlns=\"") + kXmlNamespace + "\""; }
 
-OperationResult Stored(const Status& status, const std::string& bucket) {
-  if (status.code() == Status::Code::kNotFound) return Unexpected(errors::NoSuchBucket(bucket));
-  if (!status.ok()) return Unexpected(errors::InternalError(status.message()));
-  return EmptyResponse();
-}
-
 // Whether `pattern` (with at most one '*', matching any run of characters) matches `text`.
 bool WildcardMatch(std::string_view pattern, std::string_view text) {
   size_t star = pattern.find('*');
@@ -66,33 +60,16 @@ OperationResult S3Service::GetBucketTagging(OperationRequest& request) {
 OperationResult S3Service::PutBucketTagging(OperationRequest& request) {
   auto bucket = AccessBucket(store_, request);
   if (!bucket) return Unexpected(bucket.error());
-  auto root = ParseXmlBody(request, "Tagging");
-  if (!root) return Unexpected(root.error());
-  const XmlElement* set = root->Child("TagSet");
-  if (set == nullptr) return Unexpected(errors::MalformedXml());
-  Pairs tags;
-  for (const XmlElement* tag : set->Children("Tag")) {
-    auto key = tag->ChildText("Key");
-    const XmlElement* value = tag->Child("Value");
-    if (!key || value == nullptr) return Unexpected(errors::MalformedXml());
-    tags.emplace_back(*key, value->text);
-  }
-  if (auto invalid = ValidateTags(tags, kMaxBucketTags)) return Unexpected(*invalid);
-  auto stored = Stored(
-      store_.UpdateBucket(BucketLabel(request), [&](Bucket& changed) { changed.tags = tags; }),
-      BucketLabel(request));
-  if (!stored) return stored;
-  return EmptyResponse(204);
+  auto parsed = ParseTagging(request, kMaxBucketTags);
+  if (!parsed) return Unexpected(parsed.error());
+  Pairs tags = std::move(*parsed);
+  return ChangeBucket(store_, request, [&](Bucket& changed) { changed.tags = tags; });
 }
 
 OperationResult S3Service::DeleteBucketTagging(OperationRequest& request) {
   auto bucket = AccessBucket(store_, request);
   if (!bucket) return Unexpected(bucket.error());
-  auto stored = Stored(
-      store_.UpdateBucket(BucketLabel(request), [](Bucket& changed) { changed.tags.reset(); }),
-      BucketLabel(request));
-  if (!stored) return stored;
-  return EmptyResponse(204);
+  return ChangeBucket(store_, request, [](Bucket& changed) { changed.tags.reset(); });
 }
 
 // ---- policy: https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketPolicy.html
@@ -149,21 +126,13 @@ OperationResult S3Service::PutBucketPolicy(OperationRequest& request) {
       return Unexpected(errors::MalformedPolicy("Missing required field Resource"));
   }
   std::string policy(text);
-  auto stored = Stored(
-      store_.UpdateBucket(BucketLabel(request), [&](Bucket& changed) { changed.policy = policy; }),
-      BucketLabel(request));
-  if (!stored) return stored;
-  return EmptyResponse(204);
+  return ChangeBucket(store_, request, [&](Bucket& changed) { changed.policy = policy; });
 }
 
 OperationResult S3Service::DeleteBucketPolicy(OperationRequest& request) {
   auto bucket = AccessBucket(store_, request);
   if (!bucket) return Unexpected(bucket.error());
-  auto stored = Stored(
-      store_.UpdateBucket(BucketLabel(request), [](Bucket& changed) { changed.policy.reset(); }),
-      BucketLabel(request));
-  if (!stored) return stored;
-  return EmptyResponse(204);
+  return ChangeBucket(store_, request, [](Bucket& changed) { changed.policy.reset(); });
 }
 
 // ---- CORS: https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketCors.html
@@ -243,19 +212,14 @@ OperationResult S3Service::PutBucketCors(OperationRequest& request) {
     }
     stored_rules.push_back(std::move(out));
   }
-  return Stored(store_.UpdateBucket(BucketLabel(request),
-                                    [&](Bucket& changed) { changed.cors = stored_rules; }),
-                BucketLabel(request));
+  return ChangeBucket(
+      store_, request, [&](Bucket& changed) { changed.cors = stored_rules; }, 200);
 }
 
 OperationResult S3Service::DeleteBucketCors(OperationRequest& request) {
   auto bucket = AccessBucket(store_, request);
   if (!bucket) return Unexpected(bucket.error());
-  auto stored = Stored(
-      store_.UpdateBucket(BucketLabel(request), [](Bucket& changed) { changed.cors.reset(); }),
-      BucketLabel(request));
-  if (!stored) return stored;
-  return EmptyResponse(204);
+  return ChangeBucket(store_, request, [](Bucket& changed) { changed.cors.reset(); });
 }
 
 // https://docs.aws.amazon.com/AmazonS3/latest/API/RESTOPTIONSobject.html

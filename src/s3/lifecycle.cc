@@ -875,24 +875,15 @@ OperationResult S3Service::PutBucketLifecycleConfiguration(OperationRequest& req
   if (!root) return Unexpected(root.error());
   auto rules = ParseLifecycleConfiguration(*root);
   if (!rules) return Unexpected(rules.error());
-  Status status = store_.UpdateBucket(
-      (*bucket)->name, [&](Bucket& changed) { changed.lifecycle = std::move(*rules); });
-  if (status.code() == Status::Code::kNotFound)
-    return Unexpected(errors::NoSuchBucket((*bucket)->name));
-  if (!status.ok()) return Unexpected(errors::InternalError(status.message()));
-  return EmptyResponse();
+  return ChangeBucket(
+      store_, request, [&](Bucket& changed) { changed.lifecycle = std::move(*rules); }, 200);
 }
 
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucketLifecycle.html
 OperationResult S3Service::DeleteBucketLifecycle(OperationRequest& request) {
   auto bucket = AccessBucket(store_, request);
   if (!bucket) return Unexpected(bucket.error());
-  Status status =
-      store_.UpdateBucket((*bucket)->name, [](Bucket& changed) { changed.lifecycle.reset(); });
-  if (status.code() == Status::Code::kNotFound)
-    return Unexpected(errors::NoSuchBucket((*bucket)->name));
-  if (!status.ok()) return Unexpected(errors::InternalError(status.message()));
-  return EmptyResponse(204);
+  return ChangeBucket(store_, request, [](Bucket& changed) { changed.lifecycle.reset(); });
 }
 
 // ---- the sweeper

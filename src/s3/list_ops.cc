@@ -54,6 +54,24 @@ struct Names {
   }
 };
 
+// What every listing reads first: the bucket, MaxKeys and encoding-type.
+struct Listing {
+  std::shared_ptr<const Bucket> bucket;
+  int max_keys = kMaxListKeys;
+  bool url = false;
+  Names names;
+};
+
+Expected<Listing, AwsError> ListingOf(const Store& store, const OperationRequest& request) {
+  auto bucket = AccessBucket(store, request);
+  if (!bucket) return Unexpected(bucket.error());
+  auto max_keys = MaxKeys(request);
+  if (!max_keys) return Unexpected(max_keys.error());
+  auto url = UrlEncoding(request);
+  if (!url) return Unexpected(url.error());
+  return Listing{std::move(*bucket), *max_keys, *url, Names{*url}};
+}
+
 void WriteContents(XmlWriter& xml, const ObjectVersion& version, const Names& names, bool owner) {
   xml.Open("Contents");
   xml.Element("Key", names(version.key));
@@ -142,26 +160,22 @@ void WritePage(XmlWriter& xml, const ObjectPage& page, const Names& names, bool 
 
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjects.html
 OperationResult S3Service::ListObjects(OperationRequest& request) {
-  auto bucket = AccessBucket(store_, request);
-  if (!bucket) return Unexpected(bucket.error());
-  auto max_keys = MaxKeys(request);
-  if (!max_keys) return Unexpected(max_keys.error());
-  auto url = UrlEncoding(request);
-  if (!url) return Unexpected(url.error());
-  Names names{*url};
+  auto args = ListingOf(store_, request);
+  if (!args) return Unexpected(args.error());
+  const auto& [bucket, max_keys, url, names] = *args;
   std::string prefix = Query(request, "prefix"), delimiter = Query(request, "delimiter"),
               marker = Query(request, "marker");
-  ObjectPage page = ListCurrent(store_, **bucket, prefix, delimiter, marker, *max_keys);
+  ObjectPage page = ListCurrent(store_, *bucket, prefix, delimiter, marker, max_keys);
   XmlWriter xml;
   xml.Open("ListBucketResult", Namespace());
-  xml.Element("Name", (*bucket)->name);
+  xml.Element("Name", bucket->name);
   xml.Element("Prefix", names(prefix));
   xml.Element("Marker", names(marker));
-  xml.Element("MaxKeys", std::to_string(*max_keys));
+  xml.Element("MaxKeys", std::to_string(max_keys));
   if (!delimiter.empty()) xml.Element("Delimiter", names(delimiter));
   xml.Element("IsTruncated", page.truncated ? "true" : "false");
   if (page.truncated && !delimiter.empty()) xml.Element("NextMarker", names(page.last));
-  if (*url) xml.Element("EncodingType", "url");
+  if (url) xml.Element("EncodingType", "url");
   WritePage(xml, page, names, true);
   xml.Close("ListBucketResult");
   return XmlResponse(xml.Take());
@@ -169,13 +183,9 @@ OperationResult S3Service::ListObjects(OperationRequest& request) {
 
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
 OperationResult S3Service::ListObjectsV2(OperationRequest& request) {
-  auto bucket = AccessBucket(store_, request);
-  if (!bucket) return Unexpected(bucket.error());
-  auto max_keys = MaxKeys(request);
-  if (!max_keys) return Unexpected(max_keys.error());
-  auto url = UrlEncoding(request);
-  if (!url) return Unexpected(url.error());
-  Names names{*url};
+  auto args = ListingOf(store_, request);
+  if (!args) return Unexpected(args.error());
+  const auto& [bucket, max_keys, url, names] = *args;
   std::string prefix = Query(request, "prefix"), delimiter = Query(request, "delimiter"),
               start_after = Query(request, "start-after");
   std::string token = Query(request, "continuation-token");
@@ -188,14 +198,14 @@ OperationResult S3Service::ListObjectsV2(OperationRequest& request) {
     start = decoded->substr(1);
   }
   bool owner = Query(request, "fetch-owner") == "true";
-  ObjectPage page = ListCurrent(store_, **bucket, prefix, delimiter, start, *max_keys);
+  ObjectPage page = ListCurrent(store_, *bucket, prefix, delimiter, start, max_keys);
   XmlWriter xml;
   xml.Open("ListBucketResult", Namespace());
-  xml.Element("Name", (*bucket)->name);
+  xml.Element("Name", bucket->name);
   xml.Element("Prefix", names(prefix));
   if (!delimiter.empty()) xml.Element("Delimiter", names(delimiter));
-  xml.Element("MaxKeys", std::to_string(*max_keys));
-  if (*url) xml.Element("EncodingType", "url");
+  xml.Element("MaxKeys", std::to_string(max_keys));
+  if (url) xml.Element("EncodingType", "url");
   xml.Element("KeyCount", std::to_string(page.order.size()));
   xml.Element("IsTruncated", page.truncated ? "true" : "false");
   if (request.QueryParam("continuation-token")) xml.Element("ContinuationToken", token);
@@ -208,13 +218,9 @@ OperationResult S3Service::ListObjectsV2(OperationRequest& request) {
 
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html
 OperationResult S3Service::ListObjectVersions(OperationRequest& request) {
-  auto bucket = AccessBucket(store_, request);
-  if (!bucket) return Unexpected(bucket.error());
-  auto max_keys = MaxKeys(request);
-  if (!max_keys) return Unexpected(max_keys.error());
-  auto url = UrlEncoding(request);
-  if (!url) return Unexpected(url.error());
-  Names names{*url};
+  auto args = ListingOf(store_, request);
+  if (!args) return Unexpected(args.error());
+  const auto& [bucket, max_keys, url, names] = *args;
   std::string prefix = Query(request, "prefix"), delimiter = Query(request, "delimiter"),
               key_marker = Query(request, "key-marker"),
               version_marker = Query(request, "version-id-marker");
@@ -233,7 +239,7 @@ OperationResult S3Service::ListObjectVersions(OperationRequest& request) {
     bool after = !key_marker.empty() && !within && key_marker >= prefix;
     std::string start =
         key_marker.empty() || (!within && key_marker < prefix) ? prefix : key_marker;
-    auto cursor = store_.Scan((*bucket)->id, start, after);
+    auto cursor = store_.Scan(bucket->id, start, after);
     bool skipping = within;
     std::string current_key;
     bool first_of_key = true;
@@ -263,7 +269,7 @@ OperationResult S3Service::ListObjectVersions(OperationRequest& request) {
             cursor->SkipPrefix(common);
             continue;
           }
-          if (count == *max_keys) {
+          if (count == max_keys) {
             truncated = true;
             break;
           }
@@ -277,7 +283,7 @@ OperationResult S3Service::ListObjectVersions(OperationRequest& request) {
           continue;
         }
       }
-      if (count == *max_keys) {
+      if (count == max_keys) {
         truncated = true;
         break;
       }
@@ -305,7 +311,7 @@ OperationResult S3Service::ListObjectVersions(OperationRequest& request) {
   }
   XmlWriter xml;
   xml.Open("ListVersionsResult", Namespace());
-  xml.Element("Name", (*bucket)->name);
+  xml.Element("Name", bucket->name);
   xml.Element("Prefix", names(prefix));
   xml.Element("KeyMarker", names(key_marker));
   xml.Element("VersionIdMarker", version_marker);
@@ -313,10 +319,10 @@ OperationResult S3Service::ListObjectVersions(OperationRequest& request) {
     xml.Element("NextKeyMarker", names(next_key));
     if (!next_version.empty()) xml.Element("NextVersionIdMarker", next_version);
   }
-  xml.Element("MaxKeys", std::to_string(*max_keys));
+  xml.Element("MaxKeys", std::to_string(max_keys));
   if (!delimiter.empty()) xml.Element("Delimiter", names(delimiter));
   xml.Element("IsTruncated", truncated ? "true" : "false");
-  if (*url) xml.Element("EncodingType", "url");
+  if (url) xml.Element("EncodingType", "url");
   std::string text = xml.Take();
   // The entries written above, without their own XML declaration.
   std::string entries = body.Take();

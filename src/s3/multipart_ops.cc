@@ -3,6 +3,7 @@
 // a blob; the completed object is its parts in order, without copying a byte.
 
 #include <chrono>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -33,16 +34,11 @@ AwsError StorageFailure(const Status& status) {
 
 Expected<int, AwsError> PartNumberOf(const OperationRequest& request) {
   std::string text = Query(request, "partNumber");
-  int number = 0;
-  bool ok = !text.empty() && text.size() <= 5;
-  for (char c : text) {
-    ok = ok && c >= '0' && c <= '9';
-    if (ok) number = number * 10 + (c - '0');
-  }
-  if (!ok || number < 1 || number > kMaxParts)
+  auto number = ParseCount(text, kMaxParts);
+  if (!number || *number < 1)
     return Unexpected(errors::InvalidArgument(
         "Part number must be an integer between 1 and 10000, inclusive", "partNumber", text));
-  return number;
+  return static_cast<int>(*number);
 }
 
 // The upload a part, completion, abort or listing names, which must be for the request's key.
@@ -205,22 +201,10 @@ OperationResult S3Service::UploadPartCopy(OperationRequest& request) {
   if (!number) return Unexpected(number.error());
   auto upload = FindUploadFor(store_, **bucket, request);
   if (!upload) return Unexpected(upload.error());
-  auto source = CopySourceOf(request);
-  if (!source) return Unexpected(source.error());
-  auto source_bucket = store_.FindBucket(source->bucket);
-  if (source_bucket == nullptr) return Unexpected(errors::NoSuchBucket(source->bucket));
-  if (auto denied = CheckOwner(*source_bucket, request)) return Unexpected(*denied);
-  auto found = source->version_id.empty()
-                   ? store_.Latest(source_bucket->id, source->key)
-                   : store_.Version(source_bucket->id, source->key, source->version_id);
-  if (!found) return Unexpected(StorageFailure(found.error()));
-  if (!*found || (*found)->delete_marker)
-    return source->version_id.empty()
-               ? Unexpected(errors::NoSuchKey(source->key))
-               : Unexpected(errors::NoSuchVersion(source->key, source->version_id));
-  const ObjectVersion& copied = **found;
-  ConditionOutcome condition = EvaluateConditions(request, copied, "x-amz-copy-source-");
-  if (condition.failed) return Unexpected(*condition.failed);
+  auto found = FindCopySource(store_, request);
+  if (!found) return Unexpected(found.error());
+  std::shared_ptr<const Bucket> source_bucket = std::move(found->bucket);
+  const ObjectVersion& copied = found->version;
   uint64_t offset = 0, length = copied.size;
   if (auto range = request.Header("x-amz-copy-source-range")) {
     std::string_view text = Trim(*range);
@@ -299,15 +283,10 @@ OperationResult S3Service::CompleteMultipartUpload(OperationRequest& request) {
     auto number = part->ChildText("PartNumber");
     auto etag = part->ChildText("ETag");
     if (!number || !etag) return Unexpected(errors::MalformedXml());
-    int value = 0;
-    bool ok = !number->empty() && number->size() <= 5;
-    for (char c : *number) {
-      ok = ok && c >= '0' && c <= '9';
-      if (ok) value = value * 10 + (c - '0');
-    }
-    if (!ok) return Unexpected(errors::MalformedXml());
-    if (value < 1 || value > kMaxParts) return Unexpected(errors::TooManyParts());
-    listed.push_back({value, Unquoted(*etag)});
+    auto value = ParseCount(*number, std::numeric_limits<int32_t>::max());
+    if (!value) return Unexpected(errors::MalformedXml());
+    if (*value < 1 || *value > kMaxParts) return Unexpected(errors::TooManyParts());
+    listed.push_back({static_cast<int>(*value), Unquoted(*etag)});
   }
   if (listed.empty()) return Unexpected(errors::MalformedXml());
   for (size_t i = 1; i < listed.size(); ++i)
@@ -431,32 +410,10 @@ OperationResult S3Service::ListParts(OperationRequest& request) {
   if (!bucket) return Unexpected(bucket.error());
   auto upload = FindUploadFor(store_, **bucket, request);
   if (!upload) return Unexpected(upload.error());
-  int max_parts = kMaxListKeys;
-  if (auto text = request.QueryParam("max-parts")) {
-    int value = 0;
-    bool ok = !text->empty() && text->size() <= 9;
-    for (char c : *text) {
-      ok = ok && c >= '0' && c <= '9';
-      if (ok) value = value * 10 + (c - '0');
-    }
-    if (!ok)
-      return Unexpected(
-          errors::InvalidArgument("Provided max-parts not an integer or within integer range",
-                                  "max-parts", std::string(*text)));
-    max_parts = std::min(value, kMaxListKeys);
-  }
-  int marker = 0;
-  if (auto text = request.QueryParam("part-number-marker")) {
-    bool ok = !text->empty() && text->size() <= 5;
-    for (char c : *text) {
-      ok = ok && c >= '0' && c <= '9';
-      if (ok) marker = marker * 10 + (c - '0');
-    }
-    if (!ok)
-      return Unexpected(errors::InvalidArgument(
-          "Provided part-number-marker not an integer or within integer range",
-          "part-number-marker", std::string(*text)));
-  }
+  auto max_parts = QueryCount(request, "max-parts", kMaxListKeys, kMaxListKeys);
+  if (!max_parts) return Unexpected(max_parts.error());
+  auto marker = QueryCount(request, "part-number-marker", 0, kMaxParts);
+  if (!marker) return Unexpected(marker.error());
   auto parts = store_.Parts((*bucket)->id, upload->upload_id);
   if (!parts) return Unexpected(StorageFailure(parts.error()));
   XmlWriter xml;
@@ -464,14 +421,14 @@ OperationResult S3Service::ListParts(OperationRequest& request) {
   xml.Element("Bucket", BucketLabel(request));
   xml.Element("Key", upload->key);
   xml.Element("UploadId", upload->upload_id);
-  xml.Element("PartNumberMarker", std::to_string(marker));
+  xml.Element("PartNumberMarker", std::to_string(*marker));
   std::string entries;
-  int count = 0, last = marker;
+  int count = 0, last = *marker;
   bool truncated = false;
   XmlWriter listing;
   for (const Part& part : *parts) {
-    if (part.number <= marker) continue;
-    if (count == max_parts) {
+    if (part.number <= *marker) continue;
+    if (count == *max_parts) {
       truncated = true;
       break;
     }
@@ -487,7 +444,7 @@ OperationResult S3Service::ListParts(OperationRequest& request) {
     ++count;
   }
   xml.Element("NextPartNumberMarker", std::to_string(last));
-  xml.Element("MaxParts", std::to_string(max_parts));
+  xml.Element("MaxParts", std::to_string(*max_parts));
   xml.Element("IsTruncated", truncated ? "true" : "false");
   WriteOwner(xml, upload->owner, "Initiator");
   WriteOwner(xml, upload->owner);
@@ -507,20 +464,8 @@ OperationResult S3Service::ListParts(OperationRequest& request) {
 OperationResult S3Service::ListMultipartUploads(OperationRequest& request) {
   auto bucket = AccessBucket(store_, request);
   if (!bucket) return Unexpected(bucket.error());
-  int max_uploads = kMaxListKeys;
-  if (auto text = request.QueryParam("max-uploads")) {
-    int value = 0;
-    bool ok = !text->empty() && text->size() <= 9;
-    for (char c : *text) {
-      ok = ok && c >= '0' && c <= '9';
-      if (ok) value = value * 10 + (c - '0');
-    }
-    if (!ok)
-      return Unexpected(
-          errors::InvalidArgument("Provided max-uploads not an integer or within integer range",
-                                  "max-uploads", std::string(*text)));
-    max_uploads = std::min(value, kMaxListKeys);
-  }
+  auto max_uploads = QueryCount(request, "max-uploads", kMaxListKeys, kMaxListKeys);
+  if (!max_uploads) return Unexpected(max_uploads.error());
   bool url = false;
   if (auto type = request.QueryParam("encoding-type")) {
     if (*type != "url")
@@ -558,7 +503,7 @@ OperationResult S3Service::ListMultipartUploads(OperationRequest& request) {
       if (at != std::string::npos) {
         std::string common = upload.key.substr(0, at + delimiter.size());
         if (common == last_prefix || (!key_marker.empty() && common <= key_marker)) continue;
-        if (count == max_uploads) {
+        if (count == *max_uploads) {
           truncated = true;
           break;
         }
@@ -572,7 +517,7 @@ OperationResult S3Service::ListMultipartUploads(OperationRequest& request) {
         continue;
       }
     }
-    if (count == max_uploads) {
+    if (count == *max_uploads) {
       truncated = true;
       break;
     }
@@ -603,7 +548,7 @@ OperationResult S3Service::ListMultipartUploads(OperationRequest& request) {
   }
   if (!prefix.empty()) xml.Element("Prefix", name(prefix));
   if (!delimiter.empty()) xml.Element("Delimiter", name(delimiter));
-  xml.Element("MaxUploads", std::to_string(max_uploads));
+  xml.Element("MaxUploads", std::to_string(*max_uploads));
   xml.Element("IsTruncated", truncated ? "true" : "false");
   if (url) xml.Element("EncodingType", "url");
   std::string text = xml.Take();

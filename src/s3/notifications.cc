@@ -476,12 +476,9 @@ OperationResult S3Service::PutBucketNotificationConfiguration(OperationRequest& 
   if (!root) return Unexpected(root.error());
   auto configuration = ParseNotificationConfiguration(*root);
   if (!configuration) return Unexpected(configuration.error());
-  Status status = store_.UpdateBucket(
-      (*bucket)->name, [&](Bucket& changed) { changed.notification = std::move(*configuration); });
-  if (status.code() == Status::Code::kNotFound)
-    return Unexpected(errors::NoSuchBucket((*bucket)->name));
-  if (!status.ok()) return Unexpected(errors::InternalError(status.message()));
-  return EmptyResponse();
+  return ChangeBucket(
+      store_, request, [&](Bucket& changed) { changed.notification = std::move(*configuration); },
+      200);
 }
 
 }  // namespace lamina::s3

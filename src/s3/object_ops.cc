@@ -149,22 +149,6 @@ std::string TagsXml(const Pairs& tags) {
   return xml.Take();
 }
 
-Expected<Pairs, AwsError> ParseTagging(const OperationRequest& request, size_t limit) {
-  auto root = ParseXmlBody(request, "Tagging");
-  if (!root) return Unexpected(root.error());
-  const XmlElement* set = root->Child("TagSet");
-  if (set == nullptr) return Unexpected(errors::MalformedXml());
-  Pairs tags;
-  for (const XmlElement* tag : set->Children("Tag")) {
-    auto key = tag->ChildText("Key");
-    const XmlElement* value = tag->Child("Value");
-    if (!key || value == nullptr) return Unexpected(errors::MalformedXml());
-    tags.emplace_back(*key, value->text);
-  }
-  if (auto invalid = ValidateTags(tags, limit)) return Unexpected(*invalid);
-  return tags;
-}
-
 // The body of a PutObject, streamed from the socket; the object is committed at Finish.
 class PutObjectSink final : public OperationBodySink {
  public:
@@ -252,6 +236,22 @@ void AddVersionHeader(OperationResponse& response, const Bucket& bucket,
 }  // namespace
 
 // ---- shared pieces (object_util.h)
+
+Expected<Pairs, AwsError> ParseTagging(const OperationRequest& request, size_t limit) {
+  auto root = ParseXmlBody(request, "Tagging");
+  if (!root) return Unexpected(root.error());
+  const XmlElement* set = root->Child("TagSet");
+  if (set == nullptr) return Unexpected(errors::MalformedXml());
+  Pairs tags;
+  for (const XmlElement* tag : set->Children("Tag")) {
+    auto key = tag->ChildText("Key");
+    const XmlElement* value = tag->Child("Value");
+    if (!key || value == nullptr) return Unexpected(errors::MalformedXml());
+    tags.emplace_back(*key, value->text);
+  }
+  if (auto invalid = ValidateTags(tags, limit)) return Unexpected(*invalid);
+  return tags;
+}
 
 Expected<ObjectHeaders, AwsError> ObjectHeadersOf(const OperationRequest& request) {
   ObjectHeaders headers;
@@ -546,6 +546,34 @@ Expected<CopySource, AwsError> CopySourceOf(const OperationRequest& request) {
   return source;
 }
 
+Expected<CopiedVersion, AwsError> FindCopySource(const Store& store,
+                                                 const OperationRequest& request) {
+  auto source = CopySourceOf(request);
+  if (!source) return Unexpected(source.error());
+  auto bucket = store.FindBucket(source->bucket);
+  if (bucket == nullptr) return Unexpected(errors::NoSuchBucket(source->bucket));
+  if (auto denied = CheckOwner(*bucket, request)) return Unexpected(*denied);
+  if (!source->version_id.empty() && !Store::WellFormedVersionId(source->version_id))
+    return Unexpected(errors::InvalidArgument("Invalid version id specified", "x-amz-copy-source",
+                                              source->version_id));
+  auto found = source->version_id.empty()
+                   ? store.Latest(bucket->id, source->key)
+                   : store.Version(bucket->id, source->key, source->version_id);
+  if (!found) return Unexpected(StorageFailure(found.error()));
+  if (!*found || (*found)->delete_marker) {
+    if (!source->version_id.empty() && *found)
+      return Unexpected(errors::InvalidRequest(
+          "The source of a copy request may not specifically refer to a delete marker by version "
+          "id."));
+    return source->version_id.empty()
+               ? Unexpected(errors::NoSuchKey(source->key))
+               : Unexpected(errors::NoSuchVersion(source->key, source->version_id));
+  }
+  ConditionOutcome condition = EvaluateConditions(request, **found, "x-amz-copy-source-");
+  if (condition.failed) return Unexpected(*condition.failed);
+  return CopiedVersion{std::move(bucket), std::move(**found)};
+}
+
 // ---- the shared changes
 
 Expected<ObjectVersion, AwsError> S3Service::CommitObject(
@@ -762,13 +790,12 @@ OperationResult ReadObject(S3Service& service, OperationRequest& request, bool h
   uint64_t offset = 0, length = version->size;
   bool partial = false;
   if (auto part = request.QueryParam("partNumber")) {
-    int number = 0;
-    for (char c : *part)
-      number = c >= '0' && c <= '9' && number < 100000 ? number * 10 + (c - '0') : -1;
-    if (number < 1 || number > kMaxParts)
+    auto parsed = ParseCount(*part, kMaxParts);
+    if (!parsed || *parsed < 1)
       return Unexpected(
           errors::InvalidArgument("Part number must be an integer between 1 and 10000, inclusive",
                                   "partNumber", std::string(*part)));
+    int number = static_cast<int>(*parsed);
     int parts = std::max(1, version->parts_count);
     if (number > parts)
       return Unexpected(
@@ -921,30 +948,10 @@ OperationResult S3Service::CopyObject(OperationRequest& request) {
   if (!bucket) return Unexpected(bucket.error());
   const std::string& key = KeyLabel(request);
   if (key.size() > kMaxKeyBytes) return Unexpected(errors::KeyTooLong(key.size()));
-  auto source = CopySourceOf(request);
-  if (!source) return Unexpected(source.error());
-  auto source_bucket = store_.FindBucket(source->bucket);
-  if (source_bucket == nullptr) return Unexpected(errors::NoSuchBucket(source->bucket));
-  if (auto denied = CheckOwner(*source_bucket, request)) return Unexpected(*denied);
-  if (!source->version_id.empty() && !Store::WellFormedVersionId(source->version_id))
-    return Unexpected(errors::InvalidArgument("Invalid version id specified", "x-amz-copy-source",
-                                              source->version_id));
-  auto found = source->version_id.empty()
-                   ? store_.Latest(source_bucket->id, source->key)
-                   : store_.Version(source_bucket->id, source->key, source->version_id);
-  if (!found) return Unexpected(StorageFailure(found.error()));
-  if (!*found || (*found)->delete_marker) {
-    if (!source->version_id.empty() && *found)
-      return Unexpected(errors::InvalidRequest(
-          "The source of a copy request may not specifically refer to a delete marker by version "
-          "id."));
-    return source->version_id.empty()
-               ? Unexpected(errors::NoSuchKey(source->key))
-               : Unexpected(errors::NoSuchVersion(source->key, source->version_id));
-  }
-  ObjectVersion copied = std::move(**found);
-  ConditionOutcome condition = EvaluateConditions(request, copied, "x-amz-copy-source-");
-  if (condition.failed) return Unexpected(*condition.failed);
+  auto found = FindCopySource(store_, request);
+  if (!found) return Unexpected(found.error());
+  std::shared_ptr<const Bucket> source_bucket = std::move(found->bucket);
+  ObjectVersion copied = std::move(found->version);
   if (copied.size > kMaxPutBytes)
     return Unexpected(errors::InvalidRequest(
         "The specified copy source is larger than the maximum allowable size for a copy source: "
@@ -972,7 +979,7 @@ OperationResult S3Service::CopyObject(OperationRequest& request) {
     std::string redirect = Header(request, "x-amz-website-redirect-location");
     if (!redirect.empty()) copied.headers.website_redirect = redirect;
   }
-  bool same_object = source->bucket == BucketLabel(request) && source->key == key;
+  bool same_object = source_bucket->name == BucketLabel(request) && copied.key == key;
   if (same_object && metadata_directive == "COPY" && storage_class.empty() &&
       !HasHeader(request, "x-amz-website-redirect-location") &&
       !HasHeader(request, "x-amz-server-side-encryption"))

@@ -23,6 +23,8 @@ namespace lamina::s3 {
 Expected<ObjectHeaders, AwsError> ObjectHeadersOf(const OperationRequest& request);
 // The x-amz-tagging header ("k1=v1&k2=v2"), validated; empty when absent.
 Expected<Pairs, AwsError> TaggingHeaderOf(const OperationRequest& request);
+// A Tagging XML body (PutObjectTagging, PutBucketTagging), validated against `limit` tags.
+Expected<Pairs, AwsError> ParseTagging(const OperationRequest& request, size_t limit);
 // S3's tag rules: at most `limit` tags, keys 1–128 and values 0–256 characters, unique keys,
 // no "aws:" prefix.
 std::optional<AwsError> ValidateTags(const Pairs& tags, size_t limit);
@@ -90,6 +92,17 @@ struct CopySource {
   std::string bucket, key, version_id;
 };
 Expected<CopySource, AwsError> CopySourceOf(const OperationRequest& request);
+
+// The version an x-amz-copy-source names, which the caller may read, that passes the
+// x-amz-copy-source-if-* conditions; with its bucket. Errors: NoSuchBucket, AccessDenied,
+// NoSuchKey, NoSuchVersion, InvalidArgument (version id), InvalidRequest (a delete marker),
+// PreconditionFailed.
+struct CopiedVersion {
+  std::shared_ptr<const Bucket> bucket;
+  ObjectVersion version;
+};
+Expected<CopiedVersion, AwsError> FindCopySource(const Store& store,
+                                                 const OperationRequest& request);
 
 // A request from a browser (Origin) that a CORS rule of `bucket` allows gets the rule's
 // Access-Control-* headers on its reply.

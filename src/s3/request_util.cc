@@ -1,6 +1,8 @@
 #include "s3/request_util.h"
 
+#include <algorithm>
 #include <chrono>
+#include <limits>
 
 #include "common/clock.h"
 #include "common/hashing.h"
@@ -47,6 +49,29 @@ std::string Query(const OperationRequest& request, std::string_view name,
   return std::string(value ? *value : fallback);
 }
 
+std::optional<int64_t> ParseCount(std::string_view text, int64_t max) {
+  if (text.empty() || text.size() > 10) return std::nullopt;
+  int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  if (value > max) return std::nullopt;
+  return value;
+}
+
+Expected<int, AwsError> QueryCount(const OperationRequest& request, const char* name, int fallback,
+                                   int cap) {
+  auto text = request.QueryParam(name);
+  if (!text) return fallback;
+  auto value = ParseCount(*text, std::numeric_limits<int32_t>::max());
+  if (!value)
+    return Unexpected(errors::InvalidArgument(
+        std::string("Provided ") + name + " not an integer or within integer range", name,
+        std::string(*text)));
+  return static_cast<int>(std::min<int64_t>(*value, cap));
+}
+
 OperationResponse XmlResponse(std::string xml, int status) {
   OperationResponse response;
   response.http_status = status;
@@ -74,6 +99,15 @@ Expected<std::shared_ptr<const Bucket>, AwsError> AccessBucket(const Store& stor
   if (bucket == nullptr) return Unexpected(errors::NoSuchBucket(name));
   if (auto denied = CheckOwner(*bucket, request)) return Unexpected(*denied);
   return bucket;
+}
+
+OperationResult ChangeBucket(Store& store, const OperationRequest& request,
+                             const std::function<void(Bucket&)>& change, int status) {
+  Status stored = store.UpdateBucket(BucketLabel(request), change);
+  if (stored.code() == Status::Code::kNotFound)
+    return Unexpected(errors::NoSuchBucket(BucketLabel(request)));
+  if (!stored.ok()) return Unexpected(errors::InternalError(stored.message()));
+  return EmptyResponse(status);
 }
 
 std::optional<AwsError> CheckContentMd5(const OperationRequest& request, std::string_view body) {

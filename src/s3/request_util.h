@@ -4,6 +4,7 @@
 // and out, the bucket with its access check, times and ETags in S3's formats.
 // Pure functions over the request; thread-safe.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +28,13 @@ bool HasQuery(const OperationRequest& request, std::string_view name);
 std::string Query(const OperationRequest& request, std::string_view name,
                   std::string_view fallback = {});
 
+// A whole number of 1 to 10 decimal digits no larger than `max`, or nullopt.
+std::optional<int64_t> ParseCount(std::string_view text, int64_t max);
+// The query parameter `name` as such a number (`fallback` when absent), capped at `cap`:
+// InvalidArgument "Provided NAME not an integer or within integer range" otherwise.
+Expected<int, AwsError> QueryCount(const OperationRequest& request, const char* name, int fallback,
+                                   int cap);
+
 // A 200 (or `status`) reply whose body is `xml`.
 OperationResponse XmlResponse(std::string xml, int status = 200);
 // A reply without a body (204 after deletes).
@@ -38,6 +46,11 @@ Expected<std::shared_ptr<const Bucket>, AwsError> AccessBucket(const Store& stor
                                                                const OperationRequest& request);
 // The owner check alone, for a bucket already looked up.
 std::optional<AwsError> CheckOwner(const Bucket& bucket, const OperationRequest& request);
+
+// Applies `change` to the request's bucket configuration and answers `status` with no body:
+// NoSuchBucket when the bucket is gone meanwhile.
+OperationResult ChangeBucket(Store& store, const OperationRequest& request,
+                             const std::function<void(Bucket&)>& change, int status = 204);
 
 // The request body parsed as XML whose root element is `root`: MalformedXML otherwise (or
 // when larger than kMaxConfigBytes). A Content-MD5 header, when sent, must match.

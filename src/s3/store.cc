@@ -138,6 +138,17 @@ size_t DecodeObjectKey(std::string_view data, std::string& key) {
   return 0;
 }
 
+// An iterator at the first version under `prefix` (a key's "o ID ENC(KEY) 00 00"), bounded to
+// that key's versions.
+std::unique_ptr<storage::Iterator> VersionsOf(const storage::Engine& engine,
+                                              storage::Keyspace* space, const std::string& prefix) {
+  std::string upper = prefix;
+  upper.back() = '\x01';
+  auto iterator = engine.NewIterator(space, upper);
+  iterator->Seek(prefix);
+  return iterator;
+}
+
 std::string VersionKey(uint64_t bucket_id, std::string_view key, uint64_t seq) {
   std::string out = Prefix('o', bucket_id);
   out += EncodeObjectKey(key);
@@ -615,10 +626,8 @@ Expected<std::vector<ObjectVersion>, Status> Store::Versions(uint64_t bucket_id,
   storage::Keyspace* space = keyspace(false);
   if (space == nullptr) return versions;
   std::string prefix = Prefix('o', bucket_id) + EncodeObjectKey(key);
-  std::string upper = prefix;
-  upper.back() = '\x01';
-  auto iterator = engine_.NewIterator(space, upper);
-  for (iterator->Seek(prefix); iterator->Valid(); iterator->Next()) {
+  auto iterator = VersionsOf(engine_, space, prefix);
+  for (; iterator->Valid(); iterator->Next()) {
     std::string_view found = iterator->key();
     if (found.substr(0, prefix.size()) != prefix || found.size() != prefix.size() + 8) break;
     auto version = DecodeVersion(iterator->value(), key);
@@ -635,10 +644,7 @@ Expected<std::optional<ObjectVersion>, Status> Store::Latest(uint64_t bucket_id,
   storage::Keyspace* space = keyspace(false);
   if (space == nullptr) return std::optional<ObjectVersion>();
   std::string prefix = Prefix('o', bucket_id) + EncodeObjectKey(key);
-  std::string upper = prefix;
-  upper.back() = '\x01';
-  auto iterator = engine_.NewIterator(space, upper);
-  iterator->Seek(prefix);
+  auto iterator = VersionsOf(engine_, space, prefix);
   if (!iterator->Valid()) {
     if (Status status = iterator->status(); !status.ok()) return Unexpected(status);
     return std::optional<ObjectVersion>();
