@@ -70,6 +70,30 @@ asio::awaitable<void> LingeringClose(beast::tcp_stream& stream) {
   }
 }
 
+// A sink's calls under the same catch-all as a handler's: a bug answers 500, never a hung
+// connection.
+bool WriteToSink(BodySink& sink, std::string_view data) {
+  try {
+    return sink.Write(data);
+  } catch (const std::exception& failure) {
+    LogError(std::string("http: a streamed body's sink failed: ") + failure.what());
+    return false;
+  }
+}
+
+Response FinishSink(BodySink& sink, bool complete) {
+  try {
+    return sink.Finish(complete);
+  } catch (const std::exception& failure) {
+    LogError(std::string("http: a streamed body's sink failed: ") + failure.what());
+  }
+  Response reply;
+  reply.status = 500;
+  reply.body = PlainErrorBody("InternalFailure", "lamina failed to handle the request");
+  reply.close_connection = true;
+  return reply;
+}
+
 }  // namespace
 
 struct Connection {
@@ -288,7 +312,15 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> connection
     bool wants_continue = EqualsIgnoreCase(Trim(request.HeaderOr("expect")), "100-continue");
 
     BodyPlan plan;
-    if (planner && !parser.is_done()) plan = planner(request);
+    try {
+      if (planner && !parser.is_done()) plan = planner(request);
+    } catch (const std::exception& failure) {
+      LogError(std::string("http: planning a request failed: ") + failure.what());
+      plan = BodyPlan();
+      plan.reply.emplace();
+      plan.reply->status = 500;
+      plan.reply->body = PlainErrorBody("InternalFailure", "lamina failed to handle the request");
+    }
     if (plan.reply) {
       // Refused from its head: the body is never read, so the connection cannot be reused.
       error = co_await WriteReply(stream, *plan.reply, is_head, false, version);
@@ -313,14 +345,14 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> connection
               co_await bhttp::async_read(stream, buffer, body_parser, kAsTuple);
           if (error == bhttp::error::need_buffer) error = {};
           size_t got = piece.size() - body_parser.get().body().size;
-          if (got > 0 && !plan.sink->Write(std::string_view(piece.data(), got))) {
+          if (got > 0 && !WriteToSink(*plan.sink, std::string_view(piece.data(), got))) {
             refused = true;
             break;
           }
         }
         complete = !error && !refused && body_parser.is_done();
         bool keep_alive = complete && body_parser.get().keep_alive() && !stopping.load();
-        Response reply = plan.sink->Finish(complete);
+        Response reply = FinishSink(*plan.sink, complete);
         plan.sink.reset();
         if (!complete && !refused) break;  // the client went away or stalled: nobody to answer
         keep_alive = keep_alive && !reply.close_connection;

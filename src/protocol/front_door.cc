@@ -505,9 +505,13 @@ class FrontDoor::StreamingBody final : public http::BodySink {
     OperationRequest& operation = operation_;
     if (auto routed = door_.Route(head_, admission_, operation); routed) return routed;
     operation_.context = admission_.context;
-    auto sink = handler(operation_);
-    if (!sink) return sink.error();
-    sink_ = std::move(*sink);
+    OperationResult started = Run([&]() -> OperationResult {
+      auto sink = handler(operation_);
+      if (!sink) return Unexpected(sink.error());
+      sink_ = std::move(*sink);
+      return OperationResponse();
+    });
+    if (!started) return started.error();
     return std::nullopt;
   }
 

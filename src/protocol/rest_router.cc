@@ -32,6 +32,8 @@ void RestRouter::Add(std::string_view method, std::string_view uri, std::string 
       if (!name.empty() && name.back() == '+') {
         segment.kind = Segment::Kind::kGreedyLabel;
         name.remove_suffix(1);
+        // A path with more after its last label ("/bucket//") goes to the greedy route.
+        route.specificity += 1;
       } else {
         segment.kind = Segment::Kind::kLabel;
       }
@@ -77,16 +79,16 @@ std::optional<RestRouter::Match> RestRouter::Find(
     bool ok = true;
     for (const Segment& segment : route.segments) {
       if (segment.kind == Segment::Kind::kGreedyLabel) {
-        if (index >= parts.size()) {
-          ok = false;
-          break;
-        }
         // The rest of the raw path after the previous segment and its one slash, slashes
-        // included (an S3 key may start with '/' or hold "//").
+        // included (an S3 key may start with '/', hold "//", or be only slashes).
         size_t offset = index == 0
                             ? 1
                             : static_cast<size_t>(parts[index - 1].data() - raw_path.data()) +
                                   parts[index - 1].size() + 1;
+        if (offset >= raw_path.size()) {
+          ok = false;
+          break;
+        }
         auto decoded = PercentDecode(raw_path.substr(offset));
         if (!decoded) {
           ok = false;

@@ -113,6 +113,16 @@ ObjectPage ListCurrent(const Store& store, const Bucket& bucket, const std::stri
           cursor->SkipPrefix(common);
           continue;
         }
+        // A prefix is listed only when some key under it is not deleted (a delete marker).
+        bool live = false;
+        while (cursor->Valid() && cursor->version().key.starts_with(common)) {
+          if (!cursor->version().delete_marker) {
+            live = true;
+            break;
+          }
+          cursor->SkipKey();
+        }
+        if (!live) continue;
         if (count == max_keys) {
           page.truncated = true;
           break;
@@ -228,38 +238,41 @@ OperationResult S3Service::ListObjectVersions(OperationRequest& request) {
     return Unexpected(
         errors::InvalidArgument("A version-id marker cannot be specified without a key marker.",
                                 "version-id-marker", version_marker));
+  if (!version_marker.empty() && !Store::WellFormedVersionId(version_marker))
+    return Unexpected(errors::InvalidArgument("Invalid version id specified", "version-id-marker",
+                                              version_marker));
 
   XmlWriter body;
   bool truncated = false;
   std::string next_key, next_version;
   int count = 0;
   {
-    // Start after the key marker, or at it when the page continues within its versions.
-    bool within = !key_marker.empty() && !version_marker.empty();
-    bool after = !key_marker.empty() && !within && key_marker >= prefix;
-    std::string start =
-        key_marker.empty() || (!within && key_marker < prefix) ? prefix : key_marker;
-    auto cursor = store_.Scan(bucket->id, start, after);
-    bool skipping = within;
+    // Start after the key marker's version marker (found by its sequence number, so a page
+    // continues in place even if that version was deleted since), after the key marker, or at
+    // the prefix.
+    std::unique_ptr<Store::Cursor> cursor;
     std::string current_key;
-    bool first_of_key = true;
+    if (!key_marker.empty() && key_marker >= prefix && !version_marker.empty()) {
+      std::optional<uint64_t> seq = Store::SeqOfVersionId(version_marker);
+      if (!seq) {
+        auto null_version = store_.Version(bucket->id, key_marker, "null");
+        if (null_version && *null_version) seq = (*null_version)->seq;
+      }
+      cursor = seq ? store_.ScanVersionsAfter(bucket->id, key_marker, *seq)
+                   : store_.Scan(bucket->id, key_marker, false);
+      current_key = key_marker;  // the rest of its versions are not its latest
+    } else if (!key_marker.empty() && key_marker >= prefix) {
+      cursor = store_.Scan(bucket->id, key_marker, true);
+    } else {
+      cursor = store_.Scan(bucket->id, prefix, false);
+    }
+    bool first_of_key = current_key.empty();
     while (cursor->Valid()) {
       const ObjectVersion& version = cursor->version();
       if (!version.key.starts_with(prefix)) break;
       if (version.key != current_key) {
         current_key = version.key;
         first_of_key = true;
-      }
-      if (skipping) {
-        if (version.key != key_marker) {
-          skipping = false;
-        } else {
-          bool marker_here = version.version_id == version_marker;
-          first_of_key = false;
-          cursor->Next();
-          if (marker_here) skipping = false;
-          continue;
-        }
       }
       if (!delimiter.empty()) {
         size_t at = version.key.find(delimiter, prefix.size());

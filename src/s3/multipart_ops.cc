@@ -53,8 +53,11 @@ Expected<Upload, AwsError> FindUploadFor(const Store& store, const Bucket& bucke
 }
 
 // Stores a finished part under the upload's lock, replacing a part of the same number.
-Expected<void, AwsError> StorePart(Store& store, const Bucket& bucket, const std::string& upload_id,
-                                   Part part, storage::BlobWriter* writer) {
+// The caller has entered the bucket (`gate`), so DeleteBucket cannot release the same parts.
+Expected<void, AwsError> StorePart(Store& store, const Store::BucketGate& gate,
+                                   const std::string& upload_id, Part part,
+                                   storage::BlobWriter* writer) {
+  const Bucket& bucket = gate.bucket();
   auto lock = store.LockUpload(upload_id);
   auto upload = store.FindUpload(bucket.id, upload_id);
   if (!upload) return Unexpected(StorageFailure(upload.error()));
@@ -75,10 +78,11 @@ Expected<void, AwsError> StorePart(Store& store, const Bucket& bucket, const std
 
 class UploadPartSink final : public OperationBodySink {
  public:
-  UploadPartSink(S3Service& service, const OperationRequest& request, std::string upload_id,
-                 int number, ChecksumRequest checksum)
+  UploadPartSink(S3Service& service, const OperationRequest& request, uint64_t bucket_id,
+                 std::string upload_id, int number, ChecksumRequest checksum)
       : service_(service),
         request_(request),
+        bucket_id_(bucket_id),
         upload_id_(std::move(upload_id)),
         number_(number),
         checksum_(std::move(checksum)),
@@ -91,7 +95,8 @@ class UploadPartSink final : public OperationBodySink {
     if (auto finished = body_.Finish(); !finished) return Unexpected(finished.error());
     if (auto invalid = body_.Verify(request_, checksum_, trailers)) return Unexpected(*invalid);
     auto gate = service_.store().EnterBucket(BucketLabel(request_));
-    if (!gate) return Unexpected(errors::NoSuchBucket(BucketLabel(request_)));
+    if (!gate || gate.bucket().id != bucket_id_)
+      return Unexpected(errors::NoSuchBucket(BucketLabel(request_)));
     Part part;
     part.number = number_;
     part.size = body_.size();
@@ -99,8 +104,7 @@ class UploadPartSink final : public OperationBodySink {
     part.blob = body_.blob_id();
     part.last_modified_ms = NowMs(service_.clock());
     part.checksum = body_.checksum();
-    if (auto stored = StorePart(service_.store(), gate.bucket(), upload_id_, part, body_.writer());
-        !stored)
+    if (auto stored = StorePart(service_.store(), gate, upload_id_, part, body_.writer()); !stored)
       return Unexpected(stored.error());
     OperationResponse response = EmptyResponse();
     response.headers.emplace_back("ETag", Quoted(part.etag));
@@ -112,6 +116,7 @@ class UploadPartSink final : public OperationBodySink {
  private:
   S3Service& service_;
   const OperationRequest& request_;
+  uint64_t bucket_id_;
   std::string upload_id_;
   int number_;
   ChecksumRequest checksum_;
@@ -176,7 +181,9 @@ Expected<std::unique_ptr<OperationBodySink>, AwsError> S3Service::UploadPart(
   if (!checksum) return Unexpected(checksum.error());
   if (!upload->checksum_algorithm.empty()) {
     if (checksum->algorithm.empty()) {
-      checksum->algorithm = upload->checksum_algorithm;  // computed; nothing to compare with
+      // Computed here for the part's record; the client sent none to compare with.
+      checksum->algorithm = upload->checksum_algorithm;
+      checksum->compute_only = true;
     } else if (checksum->algorithm != upload->checksum_algorithm) {
       return Unexpected(
           errors::InvalidRequest("Checksum Type mismatch occurred, expected checksum Type: " +
@@ -190,7 +197,7 @@ Expected<std::unique_ptr<OperationBodySink>, AwsError> S3Service::UploadPart(
       return Unexpected(errors::InvalidDigest("The Content-MD5 you specified was invalid."));
   }
   return std::unique_ptr<OperationBodySink>(std::make_unique<UploadPartSink>(
-      *this, request, upload->upload_id, *number, std::move(*checksum)));
+      *this, request, (*bucket)->id, upload->upload_id, *number, std::move(*checksum)));
 }
 
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html
@@ -208,35 +215,32 @@ OperationResult S3Service::UploadPartCopy(OperationRequest& request) {
   uint64_t offset = 0, length = copied.size;
   if (auto range = request.Header("x-amz-copy-source-range")) {
     std::string_view text = Trim(*range);
-    bool ok = text.starts_with("bytes=");
-    uint64_t first = 0, last = 0;
     size_t dash = text.find('-');
-    ok = ok && dash != std::string_view::npos && dash > 6 && dash + 1 < text.size();
+    bool ok = text.starts_with("bytes=") && dash != std::string_view::npos && dash > 6;
+    std::optional<int64_t> first, last;
     if (ok) {
-      for (char c : text.substr(6, dash - 6)) {
-        ok = ok && c >= '0' && c <= '9';
-        first = first * 10 + static_cast<uint64_t>(c - '0');
-      }
-      for (char c : text.substr(dash + 1)) {
-        ok = ok && c >= '0' && c <= '9';
-        last = last * 10 + static_cast<uint64_t>(c - '0');
-      }
+      first = ParseCount(text.substr(6, dash - 6), std::numeric_limits<int64_t>::max());
+      last = ParseCount(text.substr(dash + 1), std::numeric_limits<int64_t>::max());
+      ok = first && last;
     }
     if (!ok)
       return Unexpected(errors::InvalidArgument(
           "The x-amz-copy-source-range value must be of the form bytes=first-last where first "
           "and last are the zero-based offsets of the first and last bytes to copy",
           "x-amz-copy-source-range", std::string(text)));
-    if (first > last || last >= copied.size)
+    if (*first > *last || static_cast<uint64_t>(*last) >= copied.size)
       return Unexpected(errors::InvalidArgument(
           "Range specified is not valid for source object of size: " + std::to_string(copied.size),
           "x-amz-copy-source-range", std::string(text)));
-    offset = first;
-    length = last - first + 1;
+    offset = static_cast<uint64_t>(*first);
+    length = static_cast<uint64_t>(*last - *first + 1);
   }
   if (length > kMaxPutBytes) return Unexpected(errors::EntityTooLarge(length, kMaxPutBytes));
   auto reader = store_.OpenBody(copied, offset, length);
-  if (!reader) return Unexpected(StorageFailure(reader.error()));
+  if (!reader)
+    return Unexpected(reader.error().code() == Status::Code::kNotFound
+                          ? errors::NoSuchKey(copied.key)
+                          : StorageFailure(reader.error()));
   IncomingBody body(blobs_, 0, kMaxPutBytes, upload->checksum_algorithm);
   std::string piece(256 << 10, '\0');
   for (;;) {
@@ -254,7 +258,10 @@ OperationResult S3Service::UploadPartCopy(OperationRequest& request) {
   part.blob = body.blob_id();
   part.last_modified_ms = NowMs(clock_);
   part.checksum = body.checksum();
-  if (auto stored = StorePart(store_, **bucket, upload->upload_id, part, body.writer()); !stored)
+  auto gate = store_.EnterBucket(BucketLabel(request));
+  if (!gate || gate.bucket().id != (*bucket)->id)
+    return Unexpected(errors::NoSuchBucket(BucketLabel(request)));
+  if (auto stored = StorePart(store_, gate, upload->upload_id, part, body.writer()); !stored)
     return Unexpected(stored.error());
   XmlWriter xml;
   xml.Open("CopyPartResult", Namespace());
@@ -293,6 +300,10 @@ OperationResult S3Service::CompleteMultipartUpload(OperationRequest& request) {
     if (listed[i].number <= listed[i - 1].number) return Unexpected(errors::InvalidPartOrder());
 
   std::string upload_id = Query(request, "uploadId");
+  // The bucket first, then the upload: the order every path takes them in.
+  auto gate = store_.EnterBucket(BucketLabel(request));
+  if (!gate || gate.bucket().id != (*bucket)->id)
+    return Unexpected(errors::NoSuchBucket(BucketLabel(request)));
   auto lock = store_.LockUpload(upload_id);
   auto upload = FindUploadFor(store_, **bucket, request);
   if (!upload) return Unexpected(upload.error());
@@ -348,7 +359,7 @@ OperationResult S3Service::CompleteMultipartUpload(OperationRequest& request) {
       return std::nullopt;
     };
   }
-  auto committed = CommitObject(BucketLabel(request), std::move(version), {}, {}, precondition,
+  auto committed = CommitObject(gate, std::move(version), {}, {}, precondition,
                                 "ObjectCreated:CompleteMultipartUpload", ActorOf(request),
                                 [&](storage::WriteBatch& batch) {
                                   store_.StageRemoveUpload(batch, bucket_id, upload_id);

@@ -38,6 +38,12 @@ AwsError StorageFailure(const Status& status) {
   return errors::InternalError(status.message());
 }
 
+// A body that cannot be opened because its version was removed since it was read is gone.
+AwsError BodyFailure(const Status& status, const std::string& key) {
+  if (status.code() == Status::Code::kNotFound) return errors::NoSuchKey(key);
+  return StorageFailure(status);
+}
+
 // Seconds of an epoch time in ms, as HTTP dates compare.
 int64_t Seconds(int64_t epoch_ms) { return epoch_ms / 1000; }
 
@@ -152,10 +158,11 @@ std::string TagsXml(const Pairs& tags) {
 // The body of a PutObject, streamed from the socket; the object is committed at Finish.
 class PutObjectSink final : public OperationBodySink {
  public:
-  PutObjectSink(S3Service& service, const OperationRequest& request, ObjectHeaders headers,
-                Pairs tags, ChecksumRequest checksum, uint64_t max_bytes)
+  PutObjectSink(S3Service& service, const OperationRequest& request, uint64_t bucket_id,
+                ObjectHeaders headers, Pairs tags, ChecksumRequest checksum, uint64_t max_bytes)
       : service_(service),
         request_(request),
+        bucket_id_(bucket_id),
         bucket_(BucketLabel(request)),
         key_(KeyLabel(request)),
         headers_(std::move(headers)),
@@ -197,28 +204,30 @@ class PutObjectSink final : public OperationBodySink {
         return std::nullopt;
       };
     }
-    auto committed = service_.CommitObject(bucket_, std::move(version), staged, {}, precondition,
+    // The bucket the upload began in: one deleted (or deleted and made anew) meanwhile is gone.
+    auto gate = service_.store().EnterBucket(bucket_);
+    if (!gate || gate.bucket().id != bucket_id_) return Unexpected(errors::NoSuchBucket(bucket_));
+    auto committed = service_.CommitObject(gate, std::move(version), staged, {}, precondition,
                                            "ObjectCreated:Put", ActorOf(request_));
     if (!committed) return Unexpected(committed.error());
+    const Bucket& bucket = gate.bucket();
     OperationResponse response = EmptyResponse();
     response.headers.emplace_back("ETag", Quoted(committed->etag));
-    auto bucket = service_.store().FindBucket(bucket_);
-    if (bucket && bucket->versioned())
+    if (bucket.versioned())
       response.headers.emplace_back("x-amz-version-id", committed->version_id);
     if (!committed->checksum.empty())
       response.headers.emplace_back(ChecksumHeader(committed->checksum_algorithm),
                                     committed->checksum);
-    if (bucket) {
-      if (auto expiration = ExpirationHeader(*bucket, *committed))
-        response.headers.emplace_back("x-amz-expiration", *expiration);
-      ApplyCors(*bucket, request_, response);
-    }
+    if (auto expiration = ExpirationHeader(bucket, *committed))
+      response.headers.emplace_back("x-amz-expiration", *expiration);
+    ApplyCors(bucket, request_, response);
     return response;
   }
 
  private:
   S3Service& service_;
   const OperationRequest& request_;
+  uint64_t bucket_id_;
   std::string bucket_, key_;
   ObjectHeaders headers_;
   Pairs tags_;
@@ -433,7 +442,7 @@ std::optional<AwsError> IncomingBody::Verify(
     if (*digest != md5_raw_)
       return errors::BadDigest("The Content-MD5 you specified did not match what we received.");
   }
-  if (checksum.algorithm.empty()) return std::nullopt;
+  if (checksum.algorithm.empty() || checksum.compute_only) return std::nullopt;
   std::string expected = checksum.value;
   if (expected.empty()) {
     std::string name = ChecksumHeader(checksum.algorithm);
@@ -577,12 +586,10 @@ Expected<CopiedVersion, AwsError> FindCopySource(const Store& store,
 // ---- the shared changes
 
 Expected<ObjectVersion, AwsError> S3Service::CommitObject(
-    const std::string& bucket_name, ObjectVersion version,
+    const Store::BucketGate& gate, ObjectVersion version,
     const std::vector<std::pair<std::string, storage::BlobWriter*>>& staged,
     const std::vector<std::string>& added, const Precondition& precondition, std::string_view event,
     const Actor& actor, const AlsoStage& also) {
-  auto gate = store_.EnterBucket(bucket_name);
-  if (!gate) return Unexpected(errors::NoSuchBucket(bucket_name));
   const Bucket& bucket = gate.bucket();
   auto lock = store_.LockObject(bucket.id, version.key);
   auto latest = store_.Latest(bucket.id, version.key);
@@ -711,6 +718,7 @@ Expected<std::string, AwsError> S3Service::ReadObjectBytes(
                                    "The bucket is in this region: " + bucket->region +
                                        ". Please use this region to retry the request",
                                    301));
+  auto lock = store_.LockObject(bucket->id, key);  // until the body is pinned
   auto found = version_id.empty() ? store_.Latest(bucket->id, key)
                                   : store_.Version(bucket->id, key, version_id);
   if (!found) return Unexpected(StorageFailure(found.error()));
@@ -720,7 +728,8 @@ Expected<std::string, AwsError> S3Service::ReadObjectBytes(
   if ((*found)->size > max_bytes)
     return Unexpected(errors::EntityTooLarge((*found)->size, max_bytes));
   auto body = store_.OpenBody(**found, 0, (*found)->size);
-  if (!body) return Unexpected(StorageFailure(body.error()));
+  if (!body) return Unexpected(BodyFailure(body.error(), key));
+  lock.unlock();
   std::string bytes;
   bytes.resize((*found)->size);
   size_t filled = 0;
@@ -758,8 +767,9 @@ Expected<std::unique_ptr<OperationBodySink>, AwsError> S3Service::PutObject(
   if (auto if_none_match = request.Header("if-none-match");
       if_none_match && Trim(*if_none_match) != "*")
     return Unexpected(errors::NotImplemented("If-None-Match with a value other than *"));
-  return std::unique_ptr<OperationBodySink>(std::make_unique<PutObjectSink>(
-      *this, request, std::move(*headers), std::move(*tags), std::move(*checksum), kMaxPutBytes));
+  return std::unique_ptr<OperationBodySink>(
+      std::make_unique<PutObjectSink>(*this, request, (*bucket)->id, std::move(*headers),
+                                      std::move(*tags), std::move(*checksum), kMaxPutBytes));
 }
 
 namespace {
@@ -767,6 +777,10 @@ namespace {
 OperationResult ReadObject(S3Service& service, OperationRequest& request, bool head) {
   auto bucket = AccessBucket(service.store(), request);
   if (!bucket) return Unexpected(bucket.error());
+  // A GET reads the version and pins its body under the key's lock, so an overwrite or a
+  // delete committing meanwhile cannot remove the body between the two.
+  std::unique_lock<std::mutex> lock;
+  if (!head) lock = service.store().LockObject((*bucket)->id, KeyLabel(request));
   auto version = FindVersion(service.store(), **bucket, request, true);
   if (!version) return Unexpected(version.error());
   ConditionOutcome condition = EvaluateConditions(request, *version);
@@ -817,7 +831,7 @@ OperationResult ReadObject(S3Service& service, OperationRequest& request, bool h
       partial = true;
     }
   }
-  if (partial) {
+  if (partial && length > 0) {
     response.http_status = 206;
     response.headers.emplace_back("Content-Range", "bytes " + std::to_string(offset) + "-" +
                                                        std::to_string(offset + length - 1) + "/" +
@@ -844,7 +858,7 @@ OperationResult ReadObject(S3Service& service, OperationRequest& request, bool h
     return response;
   }
   auto body = service.store().OpenBody(*version, offset, length);
-  if (!body) return Unexpected(StorageFailure(body.error()));
+  if (!body) return Unexpected(BodyFailure(body.error(), version->key));
   response.raw_body.reset();
   response.body_source = std::move(*body);
   return response;
@@ -1002,7 +1016,7 @@ OperationResult S3Service::CopyObject(OperationRequest& request) {
     if (*name != copied.checksum_algorithm || copied.parts_count > 0) {
       // Computed over the copied bytes.
       auto body = store_.OpenBody(copied, 0, copied.size);
-      if (!body) return Unexpected(StorageFailure(body.error()));
+      if (!body) return Unexpected(BodyFailure(body.error(), copied.key));
       Checksummer checksummer(*name);
       std::string piece(256 << 10, '\0');
       for (;;) {
@@ -1016,8 +1030,11 @@ OperationResult S3Service::CopyObject(OperationRequest& request) {
     }
   }
   std::vector<std::string> added = copied.Blobs();
+  auto gate = store_.EnterBucket(BucketLabel(request));
+  if (!gate || gate.bucket().id != (*bucket)->id)
+    return Unexpected(errors::NoSuchBucket(BucketLabel(request)));
   auto committed = CommitObject(
-      BucketLabel(request),
+      gate,
       [&] {
         ObjectVersion version = copied;
         version.key = key;

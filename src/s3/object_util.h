@@ -33,8 +33,9 @@ std::optional<AwsError> ValidateTags(const Pairs& tags, size_t limit);
 // value may instead come in an aws-chunked trailer. Errors: several checksum headers, an
 // unknown algorithm, a malformed value.
 struct ChecksumRequest {
-  std::string algorithm;  // empty: none
-  std::string value;      // from x-amz-checksum-*; empty when it comes in the trailer
+  std::string algorithm;      // empty: none
+  std::string value;          // from x-amz-checksum-*; empty when it comes in the trailer
+  bool compute_only = false;  // computed for the record; there is no value to compare with
 };
 Expected<ChecksumRequest, AwsError> ChecksumRequestOf(const OperationRequest& request);
 

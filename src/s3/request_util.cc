@@ -50,13 +50,14 @@ std::string Query(const OperationRequest& request, std::string_view name,
 }
 
 std::optional<int64_t> ParseCount(std::string_view text, int64_t max) {
-  if (text.empty() || text.size() > 10) return std::nullopt;
+  if (text.empty() || text.size() > 19) return std::nullopt;
   int64_t value = 0;
   for (char c : text) {
     if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + (c - '0');
+    int digit = c - '0';
+    if (value > (max - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
   }
-  if (value > max) return std::nullopt;
   return value;
 }
 

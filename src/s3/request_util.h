@@ -28,7 +28,7 @@ bool HasQuery(const OperationRequest& request, std::string_view name);
 std::string Query(const OperationRequest& request, std::string_view name,
                   std::string_view fallback = {});
 
-// A whole number of 1 to 10 decimal digits no larger than `max`, or nullopt.
+// A whole number of decimal digits no larger than `max`, or nullopt.
 std::optional<int64_t> ParseCount(std::string_view text, int64_t max);
 // The query parameter `name` as such a number (`fallback` when absent), capped at `cap`:
 // InvalidArgument "Provided NAME not an integer or within integer range" otherwise.

@@ -69,12 +69,13 @@ class S3Service {
   // Commits `version` (its key, body, headers set; version id, seq and time assigned here by
   // the bucket's versioning) with one reference to each blob of `staged` and `added`, replacing
   // what versioning says it replaces, and queues the `event` notification (e.g.
-  // "ObjectCreated:Put"). Errors: the bucket is gone, the precondition refused, storage.
+  // "ObjectCreated:Put"). Errors: the precondition refused, a blob of `added` gone, storage.
   // `also` stages more into the same batch, releasing the blobs it returns (a completed
   // multipart upload's records and its unused parts).
   using AlsoStage = std::function<std::vector<std::string>(storage::WriteBatch& batch)>;
+  // The caller has entered the bucket (`gate`), so it cannot be deleted meanwhile.
   Expected<ObjectVersion, AwsError> CommitObject(
-      const std::string& bucket_name, ObjectVersion version,
+      const Store::BucketGate& gate, ObjectVersion version,
       const std::vector<std::pair<std::string, storage::BlobWriter*>>& staged,
       const std::vector<std::string>& added, const Precondition& precondition,
       std::string_view event, const Actor& actor, const AlsoStage& also = nullptr);

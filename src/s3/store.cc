@@ -260,9 +260,14 @@ std::optional<Bucket> BucketFromJson(std::string_view text) {
 // The body of an object stored in pieces, read blob after blob.
 class PiecesSource final : public ByteSource {
  public:
-  PiecesSource(const storage::BlobStore& blobs, std::vector<Piece> pieces, uint64_t offset,
-               uint64_t length)
-      : blobs_(blobs), pieces_(std::move(pieces)), offset_(offset), left_(length), size_(length) {}
+  PiecesSource(const storage::BlobStore& blobs, std::shared_ptr<storage::BlobRefs::Pin> pin,
+               std::vector<Piece> pieces, uint64_t offset, uint64_t length)
+      : blobs_(blobs),
+        pin_(std::move(pin)),
+        pieces_(std::move(pieces)),
+        offset_(offset),
+        left_(length),
+        size_(length) {}
   uint64_t size() const override { return size_; }
   Expected<size_t, std::string> Read(char* buffer, size_t capacity) override {
     while (left_ > 0) {
@@ -295,6 +300,7 @@ class PiecesSource final : public ByteSource {
 
  private:
   const storage::BlobStore& blobs_;
+  std::shared_ptr<storage::BlobRefs::Pin> pin_;  // the files stay until the reader is done
   std::vector<Piece> pieces_;
   size_t index_ = 0;
   uint64_t offset_;
@@ -487,6 +493,7 @@ Status Store::Load() {
     next_bucket_id_ = std::max(next_bucket_id_, ReadBigEndian(value));
   if (engine_.Get(space, "mseq", &value).ok())
     last_seq_.store(std::max(last_seq_.load(), ReadBigEndian(value)));
+  reserved_seq_.store(0);
   return Status::Ok();
 }
 
@@ -586,7 +593,7 @@ Status Store::DeleteBucket(std::string_view name) {
   if (Status status = refs_.Commit(batch, {}, {}, released); !status.ok()) return status;
   entry->deleted = true;
   std::unique_lock lock(buckets_mutex_);
-  buckets_.erase(buckets_.find(name));
+  buckets_.erase(std::string(name));
   return Status::Ok();
 }
 
@@ -661,17 +668,11 @@ Expected<std::optional<ObjectVersion>, Status> Store::Latest(uint64_t bucket_id,
 Expected<std::optional<ObjectVersion>, Status> Store::Version(uint64_t bucket_id,
                                                               std::string_view key,
                                                               std::string_view version_id) const {
-  if (version_id != "null" && version_id.size() == 32) {
+  if (auto parsed = SeqOfVersionId(version_id)) {
     // A version id starts with its sequence number in hex: one lookup.
-    uint64_t seq = 0;
-    bool hex = true;
-    for (char c : version_id.substr(0, 16)) {
-      int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-      if (digit < 0) hex = false;
-      seq = (seq << 4) | static_cast<uint64_t>(digit < 0 ? 0 : digit);
-    }
+    uint64_t seq = *parsed;
     storage::Keyspace* space = keyspace(false);
-    if (!hex || space == nullptr) return std::optional<ObjectVersion>();
+    if (space == nullptr) return std::optional<ObjectVersion>();
     std::string value;
     Status status = engine_.Get(space, VersionKey(bucket_id, key, seq), &value);
     if (status.code() == Status::Code::kNotFound) return std::optional<ObjectVersion>();
@@ -696,10 +697,26 @@ uint64_t Store::NextSeq() {
                  .count();
   uint64_t candidate = static_cast<uint64_t>(now);
   uint64_t last = last_seq_.load();
-  while (true) {
-    uint64_t next = std::max(last + 1, candidate);
-    if (last_seq_.compare_exchange_weak(last, next)) return next;
+  uint64_t next = 0;
+  do {
+    next = std::max(last + 1, candidate);
+  } while (!last_seq_.compare_exchange_weak(last, next));
+  // Numbers are handed out below a persisted reservation, so after a restart (even with the
+  // wall clock set back) new versions still sort after every existing one.
+  if (next >= reserved_seq_.load()) {
+    std::lock_guard lock(reserve_mutex_);
+    if (next >= reserved_seq_.load()) {
+      uint64_t reserved = next + kSeqReservation;
+      std::string value;
+      PutBigEndian(value, reserved, 8);
+      if (storage::Keyspace* space = keyspace(true); space != nullptr) {
+        if (Status status = engine_.Put(space, "mseq", value); !status.ok())
+          LogError("s3: cannot persist the sequence reservation: " + status.message());
+      }
+      reserved_seq_.store(reserved);
+    }
   }
+  return next;
 }
 
 std::string Store::VersionIdFor(uint64_t seq) {
@@ -707,6 +724,14 @@ std::string Store::VersionIdFor(uint64_t seq) {
   std::string id(16, '0');
   for (int i = 15; i >= 0; --i, seq >>= 4) id[i] = kHex[seq & 0xf];
   return id + RandomHex(16);
+}
+
+std::optional<uint64_t> Store::SeqOfVersionId(std::string_view version_id) {
+  if (version_id == "null" || !WellFormedVersionId(version_id)) return std::nullopt;
+  uint64_t seq = 0;
+  for (char c : version_id.substr(0, 16))
+    seq = (seq << 4) | static_cast<uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+  return seq;
 }
 
 bool Store::WellFormedVersionId(std::string_view version_id) {
@@ -721,9 +746,6 @@ void Store::StageVersion(storage::WriteBatch& batch, uint64_t bucket_id,
                          const ObjectVersion& version) {
   storage::Keyspace* space = keyspace(true);
   batch.Put(space, VersionKey(bucket_id, version.key, version.seq), EncodeVersion(version));
-  std::string seq;
-  PutBigEndian(seq, version.seq, 8);
-  batch.Put(space, "mseq", seq);
 }
 
 void Store::StageRemoveVersion(storage::WriteBatch& batch, uint64_t bucket_id,
@@ -760,6 +782,19 @@ std::unique_ptr<Store::Cursor> Store::Scan(uint64_t bucket_id, std::string_view 
   return cursor;
 }
 
+std::unique_ptr<Store::Cursor> Store::ScanVersionsAfter(uint64_t bucket_id, std::string_view key,
+                                                        uint64_t seq) const {
+  if (keyspace(false) == nullptr) return Scan(bucket_id, key, false);
+  std::string prefix = Prefix('o', bucket_id);
+  auto cursor = std::make_unique<ObjectCursor>(
+      engine_.NewIterator(keyspace(false), Prefix('o', bucket_id + 1)), prefix);
+  // Just past where version `seq` of `key` sorts (its key, plus one byte).
+  std::string target = VersionKey(bucket_id, key, seq);
+  target.push_back('\0');
+  cursor->Seek(target);
+  return cursor;
+}
+
 bool Store::Empty(uint64_t bucket_id) const { return !Scan(bucket_id, "", false)->Valid(); }
 
 Expected<std::unique_ptr<ByteSource>, Status> Store::OpenBody(const ObjectVersion& version,
@@ -770,8 +805,12 @@ Expected<std::unique_ptr<ByteSource>, Status> Store::OpenBody(const ObjectVersio
   if (version.pieces.empty())
     return std::unique_ptr<ByteSource>(
         std::make_unique<StringSource>(version.inline_data.substr(offset, length)));
+  // Pinned, so a delete or an overwrite meanwhile cannot cut the body short. A blob already
+  // gone means the version was removed since it was read: kNotFound.
+  auto pin = refs_.PinBlobs(version.Blobs());
+  if (!pin) return Unexpected(pin.error());
   return std::unique_ptr<ByteSource>(
-      std::make_unique<PiecesSource>(blobs_, version.pieces, offset, length));
+      std::make_unique<PiecesSource>(blobs_, std::move(*pin), version.pieces, offset, length));
 }
 
 void Store::StageUpload(storage::WriteBatch& batch, uint64_t bucket_id, const Upload& upload) {

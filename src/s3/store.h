@@ -198,6 +198,8 @@ class Store {
   static std::string VersionIdFor(uint64_t seq);
   // "null" or the shape VersionIdFor makes.
   static bool WellFormedVersionId(std::string_view version_id);
+  // The sequence number a version id made by VersionIdFor carries; nullopt for "null".
+  static std::optional<uint64_t> SeqOfVersionId(std::string_view version_id);
 
   // Stages `version` into `batch`, and the removal of `replaced` (a version it supersedes,
   // e.g. the previous "null" version).
@@ -221,6 +223,10 @@ class Store {
     virtual Status status() const = 0;
   };
   std::unique_ptr<Cursor> Scan(uint64_t bucket_id, std::string_view start_key, bool after) const;
+  // The versions after version `seq` of `key` (older ones of that key, then later keys), even
+  // when that version itself is gone.
+  std::unique_ptr<Cursor> ScanVersionsAfter(uint64_t bucket_id, std::string_view key,
+                                            uint64_t seq) const;
   // True when the bucket holds no object version.
   bool Empty(uint64_t bucket_id) const;
 
@@ -270,6 +276,10 @@ class Store {
   std::mutex create_mutex_;
   uint64_t next_bucket_id_ = 1;
   std::atomic<uint64_t> last_seq_{0};
+  // Sequence numbers below this are persisted as handed out ("mseq"); about 16 s of clock.
+  static constexpr uint64_t kSeqReservation = 1ull << 24;
+  std::atomic<uint64_t> reserved_seq_{0};
+  std::mutex reserve_mutex_;
   mutable std::array<std::mutex, kStripes> object_stripes_;
   mutable std::array<std::mutex, 64> upload_stripes_;
 };

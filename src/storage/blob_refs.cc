@@ -91,13 +91,46 @@ Status BlobRefs::Commit(WriteBatch& batch,
   // must not keep the removal and lose the batch (a record pointing at no blob).
   Status written = unreferenced.empty() ? engine_.Write(batch) : engine_.WriteDurably(batch);
   if (!written.ok()) return written;
-  for (const std::string& id : unreferenced) {
-    // The records are already gone; a file that cannot be removed now is collected at the next
-    // start, so this is not the caller's failure.
-    if (Status status = blobs_.Remove(id); !status.ok())
-      LogWarn("cannot remove unreferenced blob " + id + ": " + status.message());
-  }
+  for (const std::string& id : unreferenced) RemoveUnreferenced(id);
   return Status::Ok();
+}
+
+void BlobRefs::RemoveUnreferenced(const std::string& id) {
+  size_t stripe = StripeOf(id);
+  if (pins_[stripe].count(id)) {
+    doomed_[stripe].insert(id);
+    return;
+  }
+  // The records are already gone; a file that cannot be removed now is collected at the next
+  // start, so this is not the caller's failure.
+  if (Status status = blobs_.Remove(id); !status.ok())
+    LogWarn("cannot remove unreferenced blob " + id + ": " + status.message());
+}
+
+Expected<std::shared_ptr<BlobRefs::Pin>, Status> BlobRefs::PinBlobs(
+    const std::vector<std::string>& ids) {
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (size_t stripe : StripesOf(ids)) locks.emplace_back(stripes_[stripe]);
+  for (const std::string& id : ids)
+    if (!blobs_.Contains(id) || (doomed_[StripeOf(id)].count(id) && Count(id) == 0))
+      return Unexpected(Status::NotFound("blob " + id + " is no longer stored"));
+  for (const std::string& id : ids) ++pins_[StripeOf(id)][id];
+  return std::shared_ptr<Pin>(new Pin(*this, ids));
+}
+
+BlobRefs::Pin::~Pin() { refs_.Unpin(ids_); }
+
+void BlobRefs::Unpin(const std::vector<std::string>& ids) {
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (size_t stripe : StripesOf(ids)) locks.emplace_back(stripes_[stripe]);
+  for (const std::string& id : ids) {
+    size_t stripe = StripeOf(id);
+    auto pinned = pins_[stripe].find(id);
+    if (pinned == pins_[stripe].end() || --pinned->second > 0) continue;
+    pins_[stripe].erase(pinned);
+    // Referenced again since (an identical body stored anew): the file stays.
+    if (doomed_[stripe].erase(id) && Count(id) == 0) RemoveUnreferenced(id);
+  }
 }
 
 Status BlobRefs::CollectGarbage() {

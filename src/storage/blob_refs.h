@@ -11,9 +11,12 @@
 // kept or stored again, never lost under a live reference.
 
 #include <array>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -47,6 +50,22 @@ class BlobRefs {
   // reference are removed after the write.
   Status Commit(WriteBatch& batch, const std::vector<std::pair<std::string, BlobWriter*>>& staged,
                 const std::vector<std::string>& added, const std::vector<std::string>& released);
+  // Keeps the files of `ids` while a reader streams them: a blob whose last reference goes
+  // meanwhile is removed only when the pin is released. kNotFound (nothing pinned) when one of
+  // them is no longer stored — its last reference went before the pin.
+  class Pin {
+   public:
+    ~Pin();
+    Pin(const Pin&) = delete;
+    Pin& operator=(const Pin&) = delete;
+
+   private:
+    friend class BlobRefs;
+    Pin(BlobRefs& refs, std::vector<std::string> ids) : refs_(refs), ids_(std::move(ids)) {}
+    BlobRefs& refs_;
+    std::vector<std::string> ids_;
+  };
+  Expected<std::shared_ptr<Pin>, Status> PinBlobs(const std::vector<std::string>& ids);
   // The number of references to `id`; 0 when none.
   uint64_t Count(std::string_view id) const;
   // Removes stored blobs that no count names: left by a crash between storing a blob and
@@ -63,9 +82,17 @@ class BlobRefs {
   // does not pay for it at every start.
   Keyspace* Counts(bool create) const;
 
+  // Removes the file of `id` now, or when its last pin goes; the caller holds its stripe.
+  void RemoveUnreferenced(const std::string& id);
+  void Unpin(const std::vector<std::string>& ids);
+
   Engine& engine_;
   BlobStore& blobs_;
   mutable std::array<std::mutex, kStripes> stripes_;
+  // Per stripe, guarded by it: pinned blob → number of pins, and the pinned blobs whose last
+  // reference went (their files go at the last unpin).
+  std::array<std::unordered_map<std::string, int>, kStripes> pins_;
+  std::array<std::unordered_set<std::string>, kStripes> doomed_;
 };
 
 }  // namespace lamina::storage

@@ -437,7 +437,9 @@ class LifecycleSweeperTest : public ::testing::Test {
     version.inline_data = "body";
     version.size = 4;
     version.etag = "841a2d689ad86bd1611447453c22c6fc";
-    auto committed = service_->CommitObject("data", version, {}, {}, nullptr, "ObjectCreated:Put",
+    auto gate = service_->store().EnterBucket("data");
+    ASSERT_TRUE(static_cast<bool>(gate));
+    auto committed = service_->CommitObject(gate, version, {}, {}, nullptr, "ObjectCreated:Put",
                                             Actor{"000000000000", "req", "us-east-1"});
     ASSERT_TRUE(committed.has_value()) << committed.error().message;
   }
