@@ -239,22 +239,28 @@ asio::awaitable<beast::error_code> Server::Impl::WriteReply(beast::tcp_stream& s
     std::tie(error, std::ignore) = co_await asio::async_write(stream, buffers, kAsTuple);
     co_return error;
   }
-  // A streamed body: pieces read from the source while the previous one is on the wire would
-  // need two buffers; one is enough here, as the disk reads far faster than loopback drains.
-  std::tie(error, std::ignore) = co_await asio::async_write(stream, asio::buffer(head), kAsTuple);
-  std::vector<char> piece(kStreamPieceBytes);
+  // A streamed body, one piece at a time: the disk reads far faster than loopback drains, so
+  // one buffer is enough. The head goes out with the first piece, in one write.
+  std::vector<char> piece(static_cast<size_t>(std::min<uint64_t>(length, kStreamPieceBytes)));
   uint64_t sent = 0;
-  while (!error && sent < length) {
-    auto count = reply.body_source->Read(piece.data(), piece.size());
-    if (!count || *count == 0) {
-      LogWarn("http: streamed reply ended early: " +
-              (count ? std::string("source ran short") : count.error()));
-      co_return asio::error::broken_pipe;  // the client sees a short body, never a wrong one
+  bool head_sent = false;
+  while (!error && (sent < length || !head_sent)) {
+    size_t part = 0;
+    if (sent < length) {
+      auto count = reply.body_source->Read(piece.data(), piece.size());
+      if (!count || *count == 0) {
+        LogWarn("http: streamed reply ended early: " +
+                (count ? std::string("source ran short") : count.error()));
+        co_return asio::error::broken_pipe;  // the client sees a short body, never a wrong one
+      }
+      part = static_cast<size_t>(std::min<uint64_t>(*count, length - sent));
     }
-    size_t part = static_cast<size_t>(std::min<uint64_t>(*count, length - sent));
     stream.expires_after(options.idle_timeout);
-    std::tie(error, std::ignore) =
-        co_await asio::async_write(stream, asio::buffer(piece.data(), part), kAsTuple);
+    std::array<asio::const_buffer, 2> buffers = {
+        asio::buffer(head_sent ? std::string_view() : std::string_view(head)),
+        asio::buffer(piece.data(), part)};
+    std::tie(error, std::ignore) = co_await asio::async_write(stream, buffers, kAsTuple);
+    head_sent = true;
     sent += part;
   }
   co_return error;

@@ -857,6 +857,11 @@ OperationResult ReadObject(S3Service& service, OperationRequest& request, bool h
     response.headers.emplace_back("Content-Length", std::to_string(length));
     return response;
   }
+  if (version->pieces.empty()) {
+    // A small body kept in the record goes out in the reply's one write.
+    response.raw_body = version->inline_data.substr(offset, length);
+    return response;
+  }
   auto body = service.store().OpenBody(*version, offset, length);
   if (!body) return Unexpected(BodyFailure(body.error(), version->key));
   response.raw_body.reset();
