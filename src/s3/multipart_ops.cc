@@ -86,7 +86,8 @@ class UploadPartSink final : public OperationBodySink {
         upload_id_(std::move(upload_id)),
         number_(number),
         checksum_(std::move(checksum)),
-        body_(service.store().blobs(), 0, kMaxPutBytes, checksum_.algorithm) {}
+        body_(service.store().blobs(), 0, kMaxPutBytes, checksum_.algorithm,
+              request.content_length.value_or(0)) {}
 
   Expected<void, AwsError> Write(std::string_view data) override { return body_.Append(data); }
 

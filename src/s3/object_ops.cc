@@ -168,7 +168,8 @@ class PutObjectSink final : public OperationBodySink {
         headers_(std::move(headers)),
         tags_(std::move(tags)),
         checksum_(std::move(checksum)),
-        body_(service.store().blobs(), Store::kInlineBytes, max_bytes, checksum_.algorithm) {}
+        body_(service.store().blobs(), Store::kInlineBytes, max_bytes, checksum_.algorithm,
+              request.content_length.value_or(0)) {}
 
   Expected<void, AwsError> Write(std::string_view data) override { return body_.Append(data); }
 
@@ -387,8 +388,11 @@ Expected<ChecksumRequest, AwsError> ChecksumRequestOf(const OperationRequest& re
 }
 
 IncomingBody::IncomingBody(storage::BlobStore& blobs, uint64_t inline_limit, uint64_t max_bytes,
-                           std::string checksum_algorithm)
-    : blobs_(blobs), inline_limit_(inline_limit), max_bytes_(max_bytes) {
+                           std::string checksum_algorithm, uint64_t expected_bytes)
+    : blobs_(blobs),
+      inline_limit_(inline_limit),
+      max_bytes_(max_bytes),
+      expected_bytes_(expected_bytes) {
   if (!checksum_algorithm.empty()) checksummer_.emplace(checksum_algorithm);
 }
 
@@ -404,7 +408,7 @@ Expected<void, AwsError> IncomingBody::Append(std::string_view data) {
     return {};
   }
   if (!writer_) {
-    auto writer = blobs_.NewWriter();
+    auto writer = blobs_.NewWriter(expected_bytes_);
     if (!writer) return Unexpected(StorageFailure(writer.error()));
     writer_ = std::move(*writer);
     if (!inline_.empty()) {

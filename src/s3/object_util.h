@@ -44,8 +44,9 @@ Expected<ChecksumRequest, AwsError> ChecksumRequestOf(const OperationRequest& re
 // and the requested checksum on the way. Refuses more than `max_bytes`.
 class IncomingBody {
  public:
+  // `expected_bytes`: the declared length, when known (0 otherwise).
   IncomingBody(storage::BlobStore& blobs, uint64_t inline_limit, uint64_t max_bytes,
-               std::string checksum_algorithm);
+               std::string checksum_algorithm, uint64_t expected_bytes = 0);
   Expected<void, AwsError> Append(std::string_view data);
   // Ends the body: the blob is finished (not yet published).
   Expected<void, AwsError> Finish();
@@ -66,6 +67,7 @@ class IncomingBody {
   storage::BlobStore& blobs_;
   uint64_t inline_limit_;
   uint64_t max_bytes_;
+  uint64_t expected_bytes_;
   uint64_t size_ = 0;
   std::string inline_;
   std::unique_ptr<storage::BlobWriter> writer_;

@@ -65,6 +65,7 @@ class MemoryBlobStore final : public BlobStore {
   class Writer final : public BlobWriter {
    public:
     explicit Writer(MemoryBlobStore& store) : store_(store) {}
+    void Reserve(uint64_t bytes) { data_.reserve(static_cast<size_t>(bytes)); }
     Status Append(std::string_view data) override {
       data_.append(data);
       return Status::Ok();
@@ -98,8 +99,12 @@ class MemoryBlobStore final : public BlobStore {
     if (found == blobs_.end()) return Unexpected(Status::NotFound("no blob " + std::string(id)));
     return *found->second;
   }
-  Expected<std::unique_ptr<BlobWriter>, Status> NewWriter() override {
-    return std::unique_ptr<BlobWriter>(std::make_unique<Writer>(*this));
+  Expected<std::unique_ptr<BlobWriter>, Status> NewWriter(uint64_t size_hint) override {
+    auto writer = std::make_unique<Writer>(*this);
+    // Growing a body append by append copies it again and again; up to 64 MiB is reserved
+    // at once (a declared length is only a claim until the bytes arrive).
+    writer->Reserve(std::min<uint64_t>(size_hint, 64ull << 20));
+    return std::unique_ptr<BlobWriter>(std::move(writer));
   }
   Expected<std::unique_ptr<ByteSource>, Status> OpenRange(std::string_view id, uint64_t offset,
                                                           uint64_t length) const override {
@@ -217,7 +222,7 @@ class FileBlobStore final : public BlobStore {
     bool published_ = false;
   };
 
-  Expected<std::unique_ptr<BlobWriter>, Status> NewWriter() override {
+  Expected<std::unique_ptr<BlobWriter>, Status> NewWriter(uint64_t /*size_hint*/) override {
     fs::path temp_path = root_ / "tmp" / ("upload." + RandomHex(12));
     int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) return Unexpected(ErrnoStatus("cannot create " + temp_path.string()));

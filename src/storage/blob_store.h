@@ -44,8 +44,9 @@ class BlobStore {
   static Expected<std::unique_ptr<BlobStore>, Status> Open(const std::string& data_dir,
                                                            bool in_memory, bool durable = true);
 
-  // A writer for a new blob. Errors: the temp file cannot be created.
-  virtual Expected<std::unique_ptr<BlobWriter>, Status> NewWriter() = 0;
+  // A writer for a new blob of about `size_hint` bytes (0: unknown), used to reserve room.
+  // Errors: the temp file cannot be created.
+  virtual Expected<std::unique_ptr<BlobWriter>, Status> NewWriter(uint64_t size_hint = 0) = 0;
   // Reads `length` bytes of blob `id` from `offset` in pieces. The source keeps working if the
   // blob is removed meanwhile. kNotFound when absent; kInvalidArgument when the range is not
   // inside the blob.
