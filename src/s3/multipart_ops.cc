@@ -52,6 +52,24 @@ Expected<Upload, AwsError> FindUploadFor(const Store& store, const Bucket& bucke
   return std::move(**upload);
 }
 
+// What a part write names: the bucket (which the caller may use), the part number and the
+// upload, which must be for the request's key.
+struct PartTarget {
+  std::shared_ptr<const Bucket> bucket;
+  int number = 0;
+  Upload upload;
+};
+
+Expected<PartTarget, AwsError> PartTargetOf(const Store& store, const OperationRequest& request) {
+  auto bucket = AccessBucket(store, request);
+  if (!bucket) return Unexpected(bucket.error());
+  auto number = PartNumberOf(request);
+  if (!number) return Unexpected(number.error());
+  auto upload = FindUploadFor(store, **bucket, request);
+  if (!upload) return Unexpected(upload.error());
+  return PartTarget{std::move(*bucket), *number, std::move(*upload)};
+}
+
 // Stores a finished part under the upload's lock, replacing a part of the same number.
 // The caller has entered the bucket (`gate`), so DeleteBucket cannot release the same parts.
 Expected<void, AwsError> StorePart(Store& store, const Store::BucketGate& gate,
@@ -169,26 +187,23 @@ OperationResult S3Service::CreateMultipartUpload(OperationRequest& request) {
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html
 Expected<std::unique_ptr<OperationBodySink>, AwsError> S3Service::UploadPart(
     OperationRequest& request) {
-  auto bucket = AccessBucket(store_, request);
-  if (!bucket) return Unexpected(bucket.error());
-  auto number = PartNumberOf(request);
-  if (!number) return Unexpected(number.error());
-  auto upload = FindUploadFor(store_, **bucket, request);
-  if (!upload) return Unexpected(upload.error());
+  auto target = PartTargetOf(store_, request);
+  if (!target) return Unexpected(target.error());
+  auto& [bucket, number, upload] = *target;
   if (!request.content_length) return Unexpected(errors::MissingContentLength());
   if (*request.content_length > kMaxPutBytes)
     return Unexpected(errors::EntityTooLarge(*request.content_length, kMaxPutBytes));
   auto checksum = ChecksumRequestOf(request);
   if (!checksum) return Unexpected(checksum.error());
-  if (!upload->checksum_algorithm.empty()) {
+  if (!upload.checksum_algorithm.empty()) {
     if (checksum->algorithm.empty()) {
       // Computed here for the part's record; the client sent none to compare with.
-      checksum->algorithm = upload->checksum_algorithm;
+      checksum->algorithm = upload.checksum_algorithm;
       checksum->compute_only = true;
-    } else if (checksum->algorithm != upload->checksum_algorithm) {
+    } else if (checksum->algorithm != upload.checksum_algorithm) {
       return Unexpected(
           errors::InvalidRequest("Checksum Type mismatch occurred, expected checksum Type: " +
-                                 ToLower(upload->checksum_algorithm) +
+                                 ToLower(upload.checksum_algorithm) +
                                  ", actual checksum Type: " + ToLower(checksum->algorithm)));
     }
   }
@@ -198,17 +213,14 @@ Expected<std::unique_ptr<OperationBodySink>, AwsError> S3Service::UploadPart(
       return Unexpected(errors::InvalidDigest("The Content-MD5 you specified was invalid."));
   }
   return std::unique_ptr<OperationBodySink>(std::make_unique<UploadPartSink>(
-      *this, request, (*bucket)->id, upload->upload_id, *number, std::move(*checksum)));
+      *this, request, bucket->id, upload.upload_id, number, std::move(*checksum)));
 }
 
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html
 OperationResult S3Service::UploadPartCopy(OperationRequest& request) {
-  auto bucket = AccessBucket(store_, request);
-  if (!bucket) return Unexpected(bucket.error());
-  auto number = PartNumberOf(request);
-  if (!number) return Unexpected(number.error());
-  auto upload = FindUploadFor(store_, **bucket, request);
-  if (!upload) return Unexpected(upload.error());
+  auto target = PartTargetOf(store_, request);
+  if (!target) return Unexpected(target.error());
+  auto& [bucket, number, upload] = *target;
   auto found = FindCopySource(store_, request);
   if (!found) return Unexpected(found.error());
   std::shared_ptr<const Bucket> source_bucket = std::move(found->bucket);
@@ -242,7 +254,7 @@ OperationResult S3Service::UploadPartCopy(OperationRequest& request) {
     return Unexpected(reader.error().code() == Status::Code::kNotFound
                           ? errors::NoSuchKey(copied.key)
                           : StorageFailure(reader.error()));
-  IncomingBody body(blobs_, 0, kMaxPutBytes, upload->checksum_algorithm);
+  IncomingBody body(blobs_, 0, kMaxPutBytes, upload.checksum_algorithm);
   std::string piece(256 << 10, '\0');
   for (;;) {
     auto count = (*reader)->Read(piece.data(), piece.size());
@@ -253,22 +265,22 @@ OperationResult S3Service::UploadPartCopy(OperationRequest& request) {
   }
   if (auto finished = body.Finish(); !finished) return Unexpected(finished.error());
   Part part;
-  part.number = *number;
+  part.number = number;
   part.size = body.size();
   part.etag = body.md5_hex();
   part.blob = body.blob_id();
   part.last_modified_ms = NowMs(clock_);
   part.checksum = body.checksum();
   auto gate = store_.EnterBucket(BucketLabel(request));
-  if (!gate || gate.bucket().id != (*bucket)->id)
+  if (!gate || gate.bucket().id != bucket->id)
     return Unexpected(errors::NoSuchBucket(BucketLabel(request)));
-  if (auto stored = StorePart(store_, gate, upload->upload_id, part, body.writer()); !stored)
+  if (auto stored = StorePart(store_, gate, upload.upload_id, part, body.writer()); !stored)
     return Unexpected(stored.error());
   XmlWriter xml;
   xml.Open("CopyPartResult", Namespace());
   xml.Element("ETag", Quoted(part.etag));
   xml.Element("LastModified", IsoTime(part.last_modified_ms));
-  if (!part.checksum.empty()) xml.Element("Checksum" + upload->checksum_algorithm, part.checksum);
+  if (!part.checksum.empty()) xml.Element("Checksum" + upload.checksum_algorithm, part.checksum);
   xml.Close("CopyPartResult");
   OperationResponse response = XmlResponse(xml.Take());
   if (source_bucket->versioned())

@@ -503,6 +503,12 @@ void Store::Reset() {
   next_bucket_id_ = 1;
 }
 
+std::shared_ptr<Store::BucketEntry> Store::Entry(std::string_view name) const {
+  std::shared_lock lock(buckets_mutex_);
+  auto found = buckets_.find(name);
+  return found == buckets_.end() ? nullptr : found->second;
+}
+
 std::shared_ptr<const Bucket> Store::FindBucket(std::string_view name) const {
   std::shared_lock lock(buckets_mutex_);
   auto found = buckets_.find(name);
@@ -544,13 +550,8 @@ Expected<std::shared_ptr<const Bucket>, std::shared_ptr<const Bucket>> Store::Cr
 
 Status Store::UpdateBucket(std::string_view name, const std::function<void(Bucket&)>& change) {
   std::lock_guard create(create_mutex_);
-  std::shared_ptr<BucketEntry> entry;
-  {
-    std::shared_lock lock(buckets_mutex_);
-    auto found = buckets_.find(name);
-    if (found == buckets_.end()) return Status::NotFound("no bucket " + std::string(name));
-    entry = found->second;
-  }
+  std::shared_ptr<BucketEntry> entry = Entry(name);
+  if (entry == nullptr) return Status::NotFound("no bucket " + std::string(name));
   Bucket copy = *entry->state;
   change(copy);
   storage::Keyspace* space = keyspace(true);
@@ -565,13 +566,8 @@ Status Store::UpdateBucket(std::string_view name, const std::function<void(Bucke
 
 Status Store::DeleteBucket(std::string_view name) {
   std::lock_guard create(create_mutex_);
-  std::shared_ptr<BucketEntry> entry;
-  {
-    std::shared_lock lock(buckets_mutex_);
-    auto found = buckets_.find(name);
-    if (found == buckets_.end()) return Status::NotFound("no bucket " + std::string(name));
-    entry = found->second;
-  }
+  std::shared_ptr<BucketEntry> entry = Entry(name);
+  if (entry == nullptr) return Status::NotFound("no bucket " + std::string(name));
   std::unique_lock gate(entry->gate);
   uint64_t id = entry->state->id;
   if (!Empty(id)) return Status::Busy("bucket not empty");
@@ -599,13 +595,8 @@ Status Store::DeleteBucket(std::string_view name) {
 
 Store::BucketGate Store::EnterBucket(std::string_view name) const {
   BucketGate gate;
-  std::shared_ptr<BucketEntry> entry;
-  {
-    std::shared_lock lock(buckets_mutex_);
-    auto found = buckets_.find(name);
-    if (found == buckets_.end()) return gate;
-    entry = found->second;
-  }
+  std::shared_ptr<BucketEntry> entry = Entry(name);
+  if (entry == nullptr) return gate;
   std::shared_lock<std::shared_mutex> lock(entry->gate);
   if (entry->deleted) return gate;
   {

@@ -266,6 +266,8 @@ class Store {
   static constexpr size_t kStripes = 1024;
 
   std::string BucketKey(std::string_view name) const;
+  // The bucket's entry, or nullptr.
+  std::shared_ptr<BucketEntry> Entry(std::string_view name) const;
 
   storage::Engine& engine_;
   storage::BlobStore& blobs_;
