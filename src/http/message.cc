@@ -43,4 +43,38 @@ const std::string* Response::FindHeader(std::string_view name) const {
   return nullptr;
 }
 
+void Deferred::Resolve(Response response) {
+  std::function<void()> ready;
+  {
+    std::lock_guard lock(mutex_);
+    if (resolved_) return;
+    resolved_ = true;
+    response_ = std::make_unique<Response>(std::move(response));
+    ready = std::move(ready_);
+  }
+  if (ready) ready();
+}
+
+void Deferred::OnResolved(std::function<void()> ready) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!resolved_) {
+      ready_ = std::move(ready);
+      return;
+    }
+  }
+  ready();
+}
+
+Response Deferred::Take() {
+  std::lock_guard lock(mutex_);
+  if (!response_) return Response();
+  return std::move(*response_);
+}
+
+bool Deferred::resolved() const {
+  std::lock_guard lock(mutex_);
+  return resolved_;
+}
+
 }  // namespace lamina::http

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,8 @@ struct Request {
   std::string_view RawQuery() const;
 };
 
+class Deferred;
+
 struct Response {
   int status = 200;
   std::vector<Header> headers;
@@ -47,10 +50,33 @@ struct Response {
   std::shared_ptr<ByteSource> body_source;
   // Close the connection after this reply.
   bool close_connection = false;
+  // When set, the reply is not ready yet: the server waits, without holding a thread, until it
+  // is resolved (a long poll of the Lambda Runtime API, an invocation waiting for its function),
+  // then sends the resolved reply instead of this one.
+  std::shared_ptr<Deferred> deferred;
 
   // Replaces any header of the same name (case-insensitive).
   void SetHeader(std::string_view name, std::string value);
   const std::string* FindHeader(std::string_view name) const;
+};
+
+// A reply that another thread supplies later. Thread-safe.
+class Deferred {
+ public:
+  // Supplies the reply. Only the first call counts.
+  void Resolve(Response response);
+  // Runs `ready` (on the resolving thread, or right away when already resolved) once the reply
+  // is there. The server calls it once.
+  void OnResolved(std::function<void()> ready);
+  // The reply, once resolved.
+  Response Take();
+  bool resolved() const;
+
+ private:
+  mutable std::mutex mutex_;
+  bool resolved_ = false;
+  std::unique_ptr<Response> response_;
+  std::function<void()> ready_;
 };
 
 // Turns one request into one reply. Called on a server thread; must be thread-safe.

@@ -136,6 +136,9 @@ struct Server::Impl {
 
   asio::awaitable<void> Accept();
   asio::awaitable<void> Serve(std::shared_ptr<Connection> connection);
+  // Waits, without holding the thread, until `deferred` is resolved; its reply.
+  asio::awaitable<Response> AwaitDeferred(beast::tcp_stream& stream,
+                                          std::shared_ptr<Deferred> deferred);
   // Writes `reply` (streaming its body_source, if any). Returns the write's error.
   asio::awaitable<beast::error_code> WriteReply(Connection& connection, Response& reply,
                                                 bool is_head, bool keep_alive, unsigned version);
@@ -273,6 +276,17 @@ asio::awaitable<beast::error_code> Server::Impl::WriteReply(Connection& connecti
     sent += part;
   }
   co_return error;
+}
+
+asio::awaitable<Response> Server::Impl::AwaitDeferred(beast::tcp_stream& stream,
+                                                      std::shared_ptr<Deferred> deferred) {
+  // A timer that never fires on its own: the resolver cancels it from its thread, through the
+  // connection's executor. Shared, so a late resolution after a stop touches a live timer.
+  auto executor = stream.get_executor();
+  auto wake = std::make_shared<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
+  deferred->OnResolved([wake, executor] { asio::post(executor, [wake] { wake->cancel(); }); });
+  if (!deferred->resolved()) co_await wake->async_wait(kAsTuple);
+  co_return deferred->Take();
 }
 
 asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> connection) {
@@ -418,6 +432,8 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> connection
       reply.status = 500;
       reply.body = PlainErrorBody("InternalFailure", "lamina failed to handle the request");
     }
+
+    if (reply.deferred) reply = co_await AwaitDeferred(stream, std::move(reply.deferred));
 
     keep_alive = keep_alive && !reply.close_connection && !stopping.load();
     error = co_await WriteReply(*connection, reply, is_head, keep_alive, version);

@@ -5,11 +5,15 @@
 //
 // Thread-safety: handlers are called concurrently; every member they use is thread-safe.
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "common/clock.h"
+#include "lambda/functions/async_queue.h"
+#include "lambda/functions/function_model.h"
 #include "lambda/layers/layer_store.h"
 #include "protocol/service.h"
 #include "storage/blob_refs.h"
@@ -36,6 +40,17 @@ class CodeFetcher {
                                                uint64_t max_bytes) const = 0;
 };
 
+namespace runtime {
+class Executor;
+}
+
+// What an invocation runs: a function version after its qualifier (version or alias, routing
+// weights applied) was resolved.
+struct InvokeTarget {
+  functions::FunctionVersion version;
+  std::optional<int> reserved_concurrency;  // PutFunctionConcurrency, when set
+};
+
 class LambdaService {
  public:
   // The URL path prefix of code downloads (Content.Location).
@@ -45,6 +60,7 @@ class LambdaService {
 
   LambdaService(storage::Engine& engine, storage::BlobStore& blobs, storage::BlobRefs& refs,
                 const Clock& clock);
+  ~LambdaService();
 
   ServiceDescriptor Describe();
   // Content.S3Bucket/S3Key are read through `fetcher` (not owned; it outlives the service).
@@ -56,6 +72,30 @@ class LambdaService {
   // error (403 for a bad or expired signature, 404 for a blob that is gone) to answer with.
   Expected<std::string, AwsError> FetchCode(std::string_view blob_id, std::string_view expires,
                                             std::string_view signature) const;
+
+  // Functions run through `executor`, and Event invocations queue in `async` (neither owned;
+  // both outlive the service). Without them, Invoke answers ServiceException.
+  void SetRunner(runtime::Executor* executor, functions::AsyncQueue* async);
+  // Runs one attempt of a queued Event invocation (the AsyncQueue's runner).
+  void RunAsync(const functions::AsyncEvent& event,
+                std::function<void(functions::AttemptResult)> done) const;
+
+  // The version an invocation of `function_name` (a name, partial or full ARN, possibly
+  // qualified) with `qualifier` (may be empty) runs, for a caller of `caller_account` in
+  // `region`: ResourceNotFoundException for a missing function, version or alias,
+  // AccessDeniedException when another account's function does not allow lambda:InvokeFunction
+  // to the caller, ResourceConflictException while the function is not Active, and the
+  // validation errors of the FunctionName and Qualifier members. (functions/function_ops.cc)
+  Expected<InvokeTarget, AwsError> ResolveInvokeTarget(const std::string& caller_account,
+                                                       const std::string& region,
+                                                       std::string_view function_name,
+                                                       std::string_view qualifier) const;
+
+  // functions/invoke_ops.cc
+  // https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
+  OperationResult Invoke(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_InvokeAsync.html (deprecated, still served)
+  OperationResult InvokeAsync(OperationRequest& request);
 
   // https://docs.aws.amazon.com/lambda/latest/api/API_PublishLayerVersion.html
   OperationResult PublishLayerVersion(OperationRequest& request);
@@ -83,6 +123,8 @@ class LambdaService {
 
   storage::BlobStore& blobs_;
   const Clock& clock_;
+  runtime::Executor* executor_ = nullptr;
+  functions::AsyncQueue* async_ = nullptr;
   const CodeFetcher* fetcher_ = nullptr;
   layers::LayerStore layers_;
 };

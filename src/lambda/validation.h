@@ -6,6 +6,7 @@
 //
 // Thread-safety: plain values; the functions are pure.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,10 @@ class ValidationErrors {
                std::string_view pattern);
   void Enum(std::string_view value, std::string_view member,
             const std::vector<std::string_view>& allowed);
+  // An integer member outside [min, max].
+  void Range(int64_t value, std::string_view member, int64_t min, int64_t max);
+  // A violation of a member AWS marks sensitive: its value is not echoed ("Value at 'm' …").
+  void AddSensitive(std::string_view member, std::string_view constraint);
   bool empty() const { return errors_.empty(); }
   // The ValidationException for everything collected, or nullopt when nothing was.
   std::optional<AwsError> Error() const;
@@ -35,6 +40,9 @@ class ValidationErrors {
 
 // AWS's runtime identifiers, deprecated ones included, as CompatibleRuntimes accepts them.
 const std::vector<std::string_view>& Runtimes();
+// Whether AWS refuses `runtime` for new or updated functions: runtimes past their "block
+// function create/update" date (Lambda's "Runtime deprecation policy").
+bool IsBlockedRuntime(std::string_view runtime);
 // x86_64 and arm64.
 const std::vector<std::string_view>& Architectures();
 // "[a, b]" as AWS quotes a list in its messages.
@@ -45,5 +53,7 @@ std::string QuoteList(const std::vector<std::string>& values);
 bool IsLayerNameChars(std::string_view text);
 // [a-zA-Z0-9-]+
 bool IsPartitionOrRegionChars(std::string_view text);
+// [a-z]{2}(-gov)?-[a-z]+-\d{1}: a region as function ARNs spell it.
+bool IsRegionName(std::string_view text);
 
 }  // namespace lamina::lambda

@@ -409,6 +409,18 @@ std::optional<AwsError> FrontDoor::Route(const http::Request& request, Admission
 http::Response FrontDoor::Render(const Admission& admission, OperationResult result) const {
   Protocol protocol = admission.identified.protocol;
   http::Response response;
+  if (result && result->pending) {
+    // Rendered (and logged) when the result arrives; the server waits for it meanwhile.
+    auto deferred = std::make_shared<http::Deferred>();
+    response.deferred = deferred;
+    std::shared_ptr<PendingResult> pending = std::move(result->pending);
+    pending->OnResolved([this, admission, deferred](OperationResult later) {
+      if (later && later->pending)
+        later = Unexpected(protocol_errors::InternalFailure(admission.identified.protocol));
+      deferred->Resolve(Render(admission, std::move(later)));
+    });
+    return response;
+  }
   if (result) {
     response =
         codec::RenderSuccess(protocol, *admission.identified.service, admission.context.operation,

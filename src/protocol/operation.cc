@@ -33,4 +33,32 @@ std::optional<std::string_view> OperationRequest::QueryParam(std::string_view na
   return std::nullopt;
 }
 
+void PendingResult::Resolve(OperationResult result) {
+  std::function<void(OperationResult)> ready;
+  {
+    std::lock_guard lock(mutex_);
+    if (result_) return;
+    if (!ready_) {
+      result_ = std::move(result);
+      return;
+    }
+    ready = std::move(ready_);
+    result_ = OperationResult(OperationResponse());  // marks it resolved
+  }
+  ready(std::move(result));
+}
+
+void PendingResult::OnResolved(std::function<void(OperationResult)> ready) {
+  OperationResult result = OperationResponse();
+  {
+    std::lock_guard lock(mutex_);
+    if (!result_) {
+      ready_ = std::move(ready);
+      return;
+    }
+    result = std::move(*result_);
+  }
+  ready(std::move(result));
+}
+
 }  // namespace lamina

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -62,6 +63,8 @@ struct OperationRequest {
   const std::vector<std::pair<std::string_view, std::string_view>>* headers = nullptr;
 };
 
+class PendingResult;
+
 struct OperationResponse {
   // JSON protocols: the body. Query protocol: rendered as XML inside <{Op}Result>.
   // restJson1: the body unless raw_body is set.
@@ -75,9 +78,28 @@ struct OperationResponse {
   std::string content_type;
   // REST protocols: a body read in pieces (an S3 object), used instead of raw_body.
   std::shared_ptr<ByteSource> body_source;
+  // Set: the result comes later, from another thread (Lambda's Invoke waiting for its
+  // function, the Runtime API's long poll); the rest of this response is ignored. The server
+  // holds no thread meanwhile.
+  std::shared_ptr<PendingResult> pending;
 };
 
 using OperationResult = Expected<OperationResponse, AwsError>;
+
+// An operation's result supplied later. Thread-safe.
+class PendingResult {
+ public:
+  // Supplies the result; only the first call counts. Runs the waiting callback on this thread.
+  void Resolve(OperationResult result);
+  // Runs `ready` with the result once there is one (right away when already resolved). Called
+  // once, by the front door.
+  void OnResolved(std::function<void(OperationResult)> ready);
+
+ private:
+  std::mutex mutex_;
+  std::optional<OperationResult> result_;
+  std::function<void(OperationResult)> ready_;
+};
 // Handlers are called concurrently from server threads: they must be thread-safe.
 using OperationHandler = std::function<OperationResult(OperationRequest&)>;
 

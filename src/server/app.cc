@@ -1,8 +1,14 @@
 #include "server/app.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
 #include "common/log.h"
 #include "common/strings.h"
 #include "common/xml.h"
+#include "lambda/runtime/executor.h"
 
 namespace lamina {
 
@@ -73,12 +79,50 @@ http::Response ServeNotifications(s3::S3Service& s3, const http::Request& reques
   return response;
 }
 
+// /_lamina/runtime/{environment}/2018-06-01/runtime/…: the Lambda Runtime API of one
+// execution environment (AWS_LAMBDA_RUNTIME_API names this prefix). The reply may come later:
+// GET …/invocation/next waits for an invocation.
+constexpr std::string_view kRuntimePath = "/_lamina/runtime/";
+
+http::Response ServeRuntimeApi(lambda::runtime::Executor& executor, http::Request& request) {
+  std::string_view path = request.RawPath().substr(kRuntimePath.size());
+  size_t slash = path.find('/');
+  lambda::runtime::RuntimeCall call;
+  call.environment_id = std::string(path.substr(0, slash));
+  call.path = slash == std::string_view::npos ? "" : std::string(path.substr(slash));
+  call.method = request.method;
+  for (const auto& header : request.headers) call.headers[ToLower(header.name)] = header.value;
+  call.body = std::move(request.body);
+  auto deferred = std::make_shared<http::Deferred>();
+  executor.HandleRuntimeCall(std::move(call), [deferred](lambda::runtime::RuntimeReply reply) {
+    http::Response response;
+    response.status = reply.status;
+    for (auto& [name, value] : reply.headers) response.SetHeader(name, std::move(value));
+    response.body = std::move(reply.body);
+    deferred->Resolve(std::move(response));
+  });
+  http::Response response;
+  response.deferred = std::move(deferred);
+  return response;
+}
+
+// Whether bubblewrap can make a sandbox here (installed, and user namespaces allowed).
+bool SandboxWorks() {
+  return std::system(
+             "bwrap --ro-bind / / --unshare-pid --die-with-parent -- true "
+             ">/dev/null 2>&1") == 0;
+}
+
 }  // namespace
 
 App::App(const ServeOptions& options) : options_(options) {}
 
 App::~App() {
+  // Functions first: their environments call back into the server and the services.
+  if (async_) async_->Stop();
+  if (executor_) executor_->Stop();
   server_.reset();
+  executor_.reset();
   if (ttl_sweeper_) ttl_sweeper_->Stop();
   if (lifecycle_) lifecycle_->Stop();
   if (engine_) {
@@ -129,6 +173,36 @@ Expected<std::unique_ptr<App>, std::string> App::Create(const ServeOptions& opti
       std::make_unique<s3::LifecycleSweeper>(*app->s3_, options.s3_lifecycle_interval);
   app->lifecycle_->Start();
 
+  lambda::runtime::ExecutorOptions executor_options;
+  executor_options.work_dir =
+      std::filesystem::temp_directory_path() / ("lamina-functions-" + std::to_string(::getpid()));
+  if (!options.storage.in_memory)
+    executor_options.hidden.push_back(std::filesystem::absolute(options.storage.data_dir));
+  executor_options.max_environments = options.max_environments;
+  executor_options.python = options.python;
+  executor_options.sandbox = options.sandbox != ServeOptions::Sandbox::kOff;
+  if (executor_options.sandbox && !SandboxWorks()) {
+    if (options.sandbox == ServeOptions::Sandbox::kOn)
+      return Unexpected(
+          std::string("--sandbox on: bubblewrap (bwrap) cannot run here; install "
+                      "the bubblewrap package or use --sandbox off"));
+    LogWarn(
+        "bubblewrap (bwrap) cannot run here: Lambda functions run without a sandbox, with "
+        "/opt emulated by PATH, PYTHONPATH and LD_LIBRARY_PATH");
+    executor_options.sandbox = false;
+  }
+  app->executor_ = std::make_unique<lambda::runtime::Executor>(
+      *app->blobs_, app->clock_, app->FunctionLogs(), std::move(executor_options));
+  lambda::LambdaService* functions = app->lambda_.get();
+  app->async_ = std::make_unique<lambda::functions::AsyncQueue>(
+      *app->engine_, app->clock_,
+      [functions](const lambda::functions::AsyncEvent& event,
+                  std::function<void(lambda::functions::AttemptResult)> done) {
+        functions->RunAsync(event, std::move(done));
+      });
+  app->lambda_->SetRunner(app->executor_.get(), app->async_.get());
+  app->async_->Start();
+
   app->admin_ = std::make_unique<Admin>(app->clock_, *app->engine_, *app->blobs_,
                                         app->front_door_->ImplementedServices());
   Admin* admin = app->admin_.get();
@@ -144,7 +218,17 @@ Expected<std::unique_ptr<App>, std::string> App::Create(const ServeOptions& opti
     sweeper->Start();
   });
   lambda::LambdaService* lambda = app->lambda_.get();
-  admin->AddResetHook([lambda] { lambda->Reset(); });
+  lambda::runtime::Executor* executor = app->executor_.get();
+  lambda::functions::AsyncQueue* async = app->async_.get();
+  admin->AddQuiesceHook([async, executor] {
+    async->Stop();
+    executor->Stop();
+  });
+  admin->AddResetHook([lambda, async] {
+    lambda->Reset();
+    async->Reset();
+    async->Start();
+  });
   s3::S3Service* s3 = app->s3_.get();
   s3::LifecycleSweeper* lifecycle = app->lifecycle_.get();
   admin->AddQuiesceHook([lifecycle] { lifecycle->Stop(); });
@@ -155,6 +239,9 @@ Expected<std::unique_ptr<App>, std::string> App::Create(const ServeOptions& opti
   // GET /_lamina/s3/notifications: the S3 events waiting for delivery, oldest first.
   app->front_door_->AddAdminRoute("/_lamina/s3/notifications", [s3](http::Request& request) {
     return ServeNotifications(*s3, request);
+  });
+  app->front_door_->AddAdminRoute(std::string(kRuntimePath), [executor](http::Request& request) {
+    return ServeRuntimeApi(*executor, request);
   });
   auto admin_handler = [admin](http::Request& request) { return admin->Handle(request); };
   // Before the admin prefix "/_lamina/", which would take it otherwise.
@@ -171,7 +258,14 @@ Expected<std::unique_ptr<App>, std::string> App::Create(const ServeOptions& opti
   return app;
 }
 
-Expected<std::string, std::string> App::Listen() { return server_->Listen(); }
+logs::LogWriter* App::FunctionLogs() { return nullptr; }
+
+Expected<std::string, std::string> App::Listen() {
+  auto address = server_->Listen();
+  // Functions reach lamina (the Runtime API, AWS_ENDPOINT_URL) where it listens.
+  if (address) executor_->SetEndpoint(*address);
+  return address;
+}
 
 void App::Run() { server_->Run(); }
 

@@ -11,6 +11,8 @@
 #include "dynamodb/service.h"
 #include "dynamodb/ttl.h"
 #include "http/server.h"
+#include "lambda/functions/async_queue.h"
+#include "lambda/runtime/executor.h"
 #include "lambda/service.h"
 #include "protocol/front_door.h"
 #include "s3/lifecycle.h"
@@ -39,6 +41,8 @@ class App {
 
  private:
   explicit App(const ServeOptions& options);
+  // Where function output goes: CloudWatch Logs.
+  logs::LogWriter* FunctionLogs();
 
   ServeOptions options_;
   Clock clock_;
@@ -54,6 +58,8 @@ class App {
   std::unique_ptr<s3::S3Service> s3_;
   std::unique_ptr<lambda::CodeFetcher> code_fetcher_;
   std::unique_ptr<s3::LifecycleSweeper> lifecycle_;
+  std::unique_ptr<lambda::runtime::Executor> executor_;
+  std::unique_ptr<lambda::functions::AsyncQueue> async_;
   std::unique_ptr<http::Server> server_;
 };
 

@@ -198,6 +198,37 @@ const std::vector<OptionSpec>& Specs() {
          o.s3_lifecycle_interval = std::chrono::seconds(*value);
          return {};
        }},
+      {"--sandbox", "LAMINA_SANDBOX", "auto|on|off", "auto",
+       "Run Lambda functions in a bubblewrap sandbox (layers at /opt, code at /var/task, a "
+       "read-only root, a private /tmp). auto: when bubblewrap works here; off: plain processes "
+       "with /opt emulated by PATH, PYTHONPATH and LD_LIBRARY_PATH.",
+       [](ServeOptions& o, const std::string& v) -> Expected<void, std::string> {
+         if (v == "auto")
+           o.sandbox = ServeOptions::Sandbox::kAuto;
+         else if (v == "on")
+           o.sandbox = ServeOptions::Sandbox::kOn;
+         else if (v == "off")
+           o.sandbox = ServeOptions::Sandbox::kOff;
+         else
+           return Fail("expected auto, on or off, got '" + v + "'");
+         return {};
+       }},
+      {"--max-environments", "LAMINA_MAX_ENVIRONMENTS", "N", "1000",
+       "Lambda execution environments running at once over all functions (AWS's account "
+       "concurrency); invocations past it get TooManyRequestsException.",
+       [](ServeOptions& o, const std::string& v) -> Expected<void, std::string> {
+         auto value = ParseInteger<int>(v, 1, 100000);
+         if (!value) return Fail(value.error());
+         o.max_environments = *value;
+         return {};
+       }},
+      {"--python", "LAMINA_PYTHON", "PATH", "/usr/bin/python3",
+       "The interpreter that runs functions of the python3.x runtimes.",
+       [](ServeOptions& o, const std::string& v) -> Expected<void, std::string> {
+         if (v.empty()) return Fail("expected a path");
+         o.python = v;
+         return {};
+       }},
   };
   return specs;
 }

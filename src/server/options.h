@@ -26,6 +26,13 @@ struct ServeOptions {
   std::chrono::milliseconds ttl_interval{10000};
   // How often S3 lifecycle rules are applied. Default: 60 s.
   std::chrono::milliseconds s3_lifecycle_interval{60000};
+  // Where Lambda functions run: kOn requires bubblewrap, kOff runs plain processes with /opt
+  // emulated by path variables, kAuto uses bubblewrap when it works here. Default: kAuto.
+  enum class Sandbox { kAuto, kOn, kOff } sandbox = Sandbox::kAuto;
+  // Function execution environments running at once (AWS: the account's concurrency, 1000).
+  int max_environments = 1000;
+  // The interpreter of the python3.x runtimes. Default: /usr/bin/python3.
+  std::string python = "/usr/bin/python3";
   bool show_help = false;
 };
 
