@@ -1,6 +1,7 @@
 #include "lambda/runtime/executor.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -56,6 +57,34 @@ std::string ErrorDocument(std::string_view type, std::string_view message) {
   return json::serialize(json::object{{"errorMessage", message}, {"errorType", type}});
 }
 
+// The machine's root as the sandbox sees it, read-only: each top-level folder bound (links
+// kept as links), /var without what Lambda puts there (/var/task, /var/runtime), and nothing
+// of /opt, /tmp, /proc or /dev (the sandbox makes its own). Binding "/" whole would leave no
+// place for /var/task on a machine that has none.
+std::vector<std::string> RootBinds() {
+  std::vector<std::string> args;
+  auto bind_children = [&args](const fs::path& parent, const std::vector<std::string>& skip) {
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(parent, error)) {
+      std::string name = entry.path().filename().string();
+      if (std::find(skip.begin(), skip.end(), name) != skip.end()) continue;
+      std::string path = entry.path().string();
+      std::error_code link_error;
+      if (entry.is_symlink(link_error)) {
+        auto target = fs::read_symlink(entry.path(), link_error);
+        if (!link_error) args.insert(args.end(), {"--symlink", target.string(), path});
+      } else if (entry.is_directory(link_error) || entry.is_regular_file(link_error)) {
+        args.insert(args.end(), {"--ro-bind", path, path});
+      }
+    }
+  };
+  bind_children("/", {"opt", "tmp", "proc", "dev", "var", "lost+found"});
+  args.insert(args.end(), {"--dir", "/var"});
+  bind_children("/var", {"task", "runtime", "tmp"});
+  args.insert(args.end(), {"--dir", "/var/tmp"});
+  return args;
+}
+
 }  // namespace
 
 struct Executor::Call {
@@ -87,6 +116,11 @@ struct Executor::Environment {
   std::chrono::steady_clock::time_point init_deadline;
   std::optional<double> init_ms;  // reported once, on the first REPORT
   uint64_t peak_kb = 0;           // the most memory seen in use
+  // Its stdout and stderr (one pipe, non-blocking), read by `reader` and, before an
+  // invocation ends, by the thread ending it, so its log holds everything printed before.
+  std::mutex output_mutex;
+  int output_fd = -1;
+  std::string pending_output;  // a line not ended yet
   std::thread reader;
 };
 
@@ -135,6 +169,14 @@ void Executor::Log(const std::shared_ptr<Environment>& environment, std::string 
   logs_->Write(spec.account, spec.region,
                spec.log_group.empty() ? "/aws/lambda/" + spec.name : spec.log_group,
                environment->stream, {logs::LogEvent{EpochMs(clock_.Now()), std::move(line)}});
+}
+
+void Executor::Emit(const std::shared_ptr<Environment>& environment, std::string line) {
+  {
+    std::lock_guard lock(mutex_);
+    if (environment->call) environment->call->log += line + "\n";
+  }
+  Log(environment, std::move(line));
 }
 
 void Executor::Invoke(const RunSpec& spec, InvokeRequest request, Done done) {
@@ -352,18 +394,16 @@ void Executor::Spawn(const std::shared_ptr<Environment>& environment) {
 
   std::vector<std::string> argv;
   if (sandbox) {
+    argv = {"bwrap"};
+    std::vector<std::string> root = RootBinds();
+    argv.insert(argv.end(), root.begin(), root.end());
     // /tmp is private and sized by the function's EphemeralStorage.
-    argv = {"bwrap",   "--ro-bind",
-            "/",       "/",
-            "--dev",   "/dev",
-            "--proc",  "/proc",
-            "--size",  std::to_string(static_cast<uint64_t>(spec.ephemeral_mb) * 1024 * 1024),
-            "--tmpfs", "/tmp"};
+    argv.insert(argv.end(), {"--dev", "/dev", "--proc", "/proc", "--size",
+                             std::to_string(static_cast<uint64_t>(spec.ephemeral_mb) * 1024 * 1024),
+                             "--tmpfs", "/tmp"});
     for (const fs::path& hidden : options_.hidden) {
       std::error_code error;
-      if (fs::is_directory(hidden, error)) {
-        argv.insert(argv.end(), {"--tmpfs", hidden.string()});
-      }
+      if (fs::is_directory(hidden, error)) argv.insert(argv.end(), {"--tmpfs", hidden.string()});
     }
     argv.insert(argv.end(), {"--ro-bind",
                              code->string(),
@@ -374,6 +414,8 @@ void Executor::Spawn(const std::shared_ptr<Environment>& environment) {
                              "--ro-bind",
                              runtime_files->string(),
                              "/var/runtime",
+                             "--remount-ro",
+                             "/",
                              "--unshare-pid",
                              "--unshare-ipc",
                              "--unshare-uts",
@@ -433,38 +475,57 @@ void Executor::Spawn(const std::shared_ptr<Environment>& environment) {
     if (environment->state == Environment::State::kDead) ::kill(pid, SIGKILL);
   }
   if (!sandbox)
-    Log(environment, "lamina: running without a sandbox (bubblewrap not found): /opt is " + opt);
+    Emit(environment,
+         "lamina: running without a sandbox (bubblewrap not available): /opt is " + opt);
+  ::fcntl(pipe_fds[0], F_SETFL, ::fcntl(pipe_fds[0], F_GETFL) | O_NONBLOCK);
+  {
+    std::lock_guard output_lock(environment->output_mutex);
+    environment->output_fd = pipe_fds[0];
+  }
   environment->reader =
       std::thread([this, environment, fd = pipe_fds[0]] { ReadOutput(environment, fd); });
 }
 
-void Executor::ReadOutput(std::shared_ptr<Environment> environment, int fd) {
-  std::string pending;
+bool Executor::DrainOutput(const std::shared_ptr<Environment>& environment) {
+  std::lock_guard output_lock(environment->output_mutex);
+  if (environment->output_fd < 0) return false;
   char buffer[8192];
-  auto emit = [&](std::string line) {
-    {
-      std::lock_guard lock(mutex_);
-      if (environment->call) environment->call->log += line + "\n";
-    }
-    Log(environment, std::move(line));
-  };
+  bool open = true;
   for (;;) {
-    ssize_t count = ::read(fd, buffer, sizeof(buffer));
+    ssize_t count = ::read(environment->output_fd, buffer, sizeof(buffer));
     if (count < 0 && errno == EINTR) continue;
-    if (count <= 0) break;
-    pending.append(buffer, static_cast<size_t>(count));
-    size_t newline;
-    while ((newline = pending.find('\n')) != std::string::npos) {
-      emit(pending.substr(0, newline));
-      pending.erase(0, newline + 1);
+    if (count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (count <= 0) {
+      open = false;
+      break;
     }
-    if (pending.size() > 256 * 1024) {  // a line this long is cut, as CloudWatch does
-      emit(pending);
-      pending.clear();
-    }
+    environment->pending_output.append(buffer, static_cast<size_t>(count));
   }
-  if (!pending.empty()) emit(pending);
-  ::close(fd);
+  std::string& pending = environment->pending_output;
+  size_t start = 0, newline;
+  while ((newline = pending.find('\n', start)) != std::string::npos) {
+    Emit(environment, pending.substr(start, newline - start));
+    start = newline + 1;
+  }
+  pending.erase(0, start);
+  // A line this long is cut, as CloudWatch cuts it; the rest of the output at its end.
+  if (pending.size() > 256 * 1024 || (!open && !pending.empty())) {
+    Emit(environment, std::move(pending));
+    pending.clear();
+  }
+  if (!open) {
+    ::close(environment->output_fd);
+    environment->output_fd = -1;
+  }
+  return open;
+}
+
+void Executor::ReadOutput(std::shared_ptr<Environment> environment, int fd) {
+  for (;;) {
+    pollfd ready{fd, POLLIN, 0};
+    if (::poll(&ready, 1, -1) < 0 && errno != EINTR) break;
+    if (!DrainOutput(environment)) break;
+  }
   int status = 0;
   pid_t pid = environment->pid;
   while (pid > 0 && ::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -533,6 +594,16 @@ void Executor::HandleRuntimeCall(RuntimeCall call, Reply reply) {
     }
     bool response = path.ends_with("/response");
     bool error = path.ends_with("/error") && path.rfind("/invocation/", 0) == 0;
+    if (call.method == "POST" && (response || error || path == "/init/error")) {
+      // Whatever the function printed before answering belongs to this invocation.
+      lock.unlock();
+      DrainOutput(environment);
+      lock.lock();
+      if (environment->state == Environment::State::kDead) {
+        lock.unlock();
+        return not_found("no such execution environment");
+      }
+    }
     if (call.method == "POST" && (response || error)) {
       std::string request_id = path.substr(12, path.rfind('/') - 12);
       std::shared_ptr<Call> current = environment->call;

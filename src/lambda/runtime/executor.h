@@ -130,6 +130,9 @@ class Executor {
 
   void Spawn(const std::shared_ptr<Environment>& environment);
   void ReadOutput(std::shared_ptr<Environment> environment, int fd);
+  // Reads and logs what the environment has printed so far; false once its output closed.
+  // Takes the environment's output lock, then mutex_: never called holding mutex_.
+  bool DrainOutput(const std::shared_ptr<Environment>& environment);
   void Watchdog();
   // Ends `call` with `outcome`; the caller holds mutex_. Returns what to run after unlocking.
   std::function<void()> Finish(const std::shared_ptr<Call>& call,
@@ -140,6 +143,8 @@ class Executor {
   std::function<void()> Deliver(const std::shared_ptr<Environment>& environment,
                                 const std::shared_ptr<Call>& call);
   void Log(const std::shared_ptr<Environment>& environment, std::string line);
+  // A line of the environment's output: logged, and kept for the invocation's log tail.
+  void Emit(const std::shared_ptr<Environment>& environment, std::string line);
 
   const storage::BlobStore& blobs_;
   const Clock& clock_;
