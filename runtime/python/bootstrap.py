@@ -7,13 +7,11 @@ folders on the path, imports `_HANDLER` ("module.function", the module may name 
 error in AWS's shape. Init failures go to /init/error with AWS's error types.
 """
 
-import http.client
 import json
-import logging
 import os
+import socket
 import sys
 import time
-import traceback
 
 RUNTIME_API = os.environ["AWS_LAMBDA_RUNTIME_API"]
 _HOST, _, _PREFIX = RUNTIME_API.partition("/")
@@ -22,21 +20,73 @@ _BASE = _PREFIX + "/2018-06-01/runtime"
 
 
 class _Client:
+    """HTTP/1.1 over one keep-alive socket: lean, because http.client alone costs a cold start
+    tens of milliseconds of imports."""
+
     def __init__(self):
-        self.connection = None
+        host, _, port = _HOST.rpartition(":")
+        self.address = (host.strip("[]"), int(port))
+        self.sock = None
+        self.buffer = b""
+
+    def _connect(self):
+        self.sock = socket.create_connection(self.address)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = b""
+
+    def _read_until(self, marker):
+        while marker not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("the Runtime API closed the connection")
+            self.buffer += chunk
+        head, _, self.buffer = self.buffer.partition(marker)
+        return head
+
+    def _read_exactly(self, count):
+        while len(self.buffer) < count:
+            chunk = self.sock.recv(max(65536, count - len(self.buffer)))
+            if not chunk:
+                raise ConnectionError("the Runtime API closed the connection")
+            self.buffer += chunk
+        data, self.buffer = self.buffer[:count], self.buffer[count:]
+        return data
+
+    def _exchange(self, method, path, body, headers):
+        lines = [f"{method} {_BASE}{path} HTTP/1.1", f"Host: {_HOST}"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        lines.append(f"Content-Length: {len(body)}")
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        head = self._read_until(b"\r\n\r\n").decode("latin-1").split("\r\n")
+        status = int(head[0].split(" ", 2)[1])
+        response_headers = {}
+        for line in head[1:]:
+            name, _, value = line.partition(":")
+            response_headers[name.strip().lower()] = value.strip()
+        if response_headers.get("transfer-encoding", "").lower() == "chunked":
+            data = b""
+            while True:
+                size = int(self._read_until(b"\r\n").split(b";")[0], 16)
+                if size == 0:
+                    self._read_until(b"\r\n")
+                    break
+                data += self._read_exactly(size)
+                self._read_exactly(2)
+        else:
+            data = self._read_exactly(int(response_headers.get("content-length", "0")))
+        return status, response_headers, data
 
     def call(self, method, path, body=None, headers=None):
+        body = body or b""
         for attempt in range(2):
-            if self.connection is None:
-                self.connection = http.client.HTTPConnection(_HOST, timeout=None)
             try:
-                self.connection.request(method, _BASE + path, body=body, headers=headers or {})
-                response = self.connection.getresponse()
-                data = response.read()
-                return response.status, dict(response.getheaders()), data
-            except (ConnectionError, http.client.HTTPException):
-                self.connection.close()
-                self.connection = None
+                if self.sock is None:
+                    self._connect()
+                return self._exchange(method, path, body, headers or {})
+            except (OSError, ValueError, IndexError):
+                if self.sock is not None:
+                    self.sock.close()
+                self.sock = None
                 if attempt:
                     raise
 
@@ -45,6 +95,7 @@ _client = _Client()
 
 
 def _error_payload(error, request_id=None):
+    import traceback
     error_type = type(error).__name__
     payload = {
         "errorMessage": str(error),
@@ -64,6 +115,7 @@ def _post_error(path, payload, error_type):
 
 
 def _init_error(error_type, message, error=None):
+    import traceback
     payload = {"errorMessage": message, "errorType": error_type, "requestId": "",
                "stackTrace": traceback.format_list(traceback.extract_tb(error.__traceback__))
                if error is not None else []}
@@ -89,15 +141,17 @@ class LambdaContext:
         return max(0, int(self._deadline_ms - time.time() * 1000))
 
 
-class _RequestIdFilter(logging.Filter):
-    request_id = ""
-
-    def filter(self, record):
-        record.aws_request_id = _RequestIdFilter.request_id
-        return True
+_request_id = ""
 
 
 def _configure_logging():
+    import logging
+
+    class _RequestIdFilter(logging.Filter):
+        def filter(self, record):
+            record.aws_request_id = _request_id
+            return True
+
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter(
         "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
@@ -143,8 +197,12 @@ def main():
         if path not in sys.path:
             sys.path.insert(0, path)
     os.chdir(task_root)
-    _configure_logging()
     handler = _load_handler()
+    # Lambda's log format for the logging module, when the function's code uses it (importing
+    # logging for functions that never log would cost every cold start).
+    if "logging" in sys.modules:
+        _configure_logging()
+    global _request_id
     while True:
         status, headers, body = _client.call("GET", "/invocation/next")
         if status != 200:
@@ -152,7 +210,7 @@ def main():
             continue
         lower = {name.lower(): value for name, value in headers.items()}
         request_id = lower.get("lambda-runtime-aws-request-id", "")
-        _RequestIdFilter.request_id = request_id
+        _request_id = request_id
         client_context = lower.get("lambda-runtime-client-context")
         identity = lower.get("lambda-runtime-cognito-identity")
         context = LambdaContext(request_id, int(lower.get("lambda-runtime-deadline-ms", "0")),
@@ -164,6 +222,7 @@ def main():
             result = handler(event, context)
             payload = json.dumps(result).encode()
         except Exception as error:
+            import traceback
             traceback.print_exc(file=sys.stdout)
             sys.stdout.flush()
             _post_error(f"/invocation/{request_id}/error", _error_payload(error, request_id),

@@ -144,6 +144,7 @@ struct Server::Impl {
                                                 bool is_head, bool keep_alive, unsigned version);
   asio::awaitable<void> Refuse(tcp::socket socket);
   void BeginShutdown();
+  std::function<void()> on_shutdown;
   void ConnectionClosed(const std::shared_ptr<Connection>& connection);
 
   ServerOptions options;
@@ -451,6 +452,7 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> connection
 }
 
 void Server::Impl::BeginShutdown() {
+  if (on_shutdown) std::exchange(on_shutdown, nullptr)();
   if (stopping.exchange(true)) return;
   beast::error_code ignored;
   acceptor.close(ignored);
@@ -522,6 +524,8 @@ void Server::Run() {
   impl.contexts[0]->run();
   for (auto& thread : threads) thread.join();
 }
+
+void Server::OnShutdown(std::function<void()> hook) { impl_->on_shutdown = std::move(hook); }
 
 void Server::Stop() {
   asio::post(*impl_->contexts[0], [this] { impl_->BeginShutdown(); });

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -51,6 +52,9 @@ class Server {
   void Run();
   // Asks Run() to shut down. Thread-safe.
   void Stop();
+  // Runs `hook` when shutdown begins, before open requests are waited for: what holds requests
+  // open (long polls) is released there. Call before Run().
+  void OnShutdown(std::function<void()> hook);
 
  private:
   struct Impl;

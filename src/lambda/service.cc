@@ -9,7 +9,7 @@ namespace lamina::lambda {
 
 LambdaService::LambdaService(storage::Engine& engine, storage::BlobStore& blobs,
                              storage::BlobRefs& refs, const Clock& clock)
-    : blobs_(blobs), clock_(clock), layers_(engine, refs) {}
+    : blobs_(blobs), clock_(clock), layers_(engine, refs), functions_(engine, refs) {}
 
 ServiceDescriptor LambdaService::Describe() {
   ServiceDescriptor service;
@@ -39,6 +39,52 @@ ServiceDescriptor LambdaService::Describe() {
        "RemoveLayerVersionPermission", &LambdaService::RemoveLayerVersionPermission},
       {"GET", "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy",
        "GetLayerVersionPolicy", &LambdaService::GetLayerVersionPolicy},
+      {"POST", "/2015-03-31/functions", "CreateFunction", &LambdaService::CreateFunction},
+      {"GET", "/2015-03-31/functions/{FunctionName}", "GetFunction", &LambdaService::GetFunction},
+      {"GET", "/2015-03-31/functions/{FunctionName}/configuration", "GetFunctionConfiguration",
+       &LambdaService::GetFunctionConfiguration},
+      {"GET", "/2015-03-31/functions/", "ListFunctions", &LambdaService::ListFunctions},
+      {"DELETE", "/2015-03-31/functions/{FunctionName}", "DeleteFunction",
+       &LambdaService::DeleteFunction},
+      {"PUT", "/2015-03-31/functions/{FunctionName}/code", "UpdateFunctionCode",
+       &LambdaService::UpdateFunctionCode},
+      {"PUT", "/2015-03-31/functions/{FunctionName}/configuration", "UpdateFunctionConfiguration",
+       &LambdaService::UpdateFunctionConfiguration},
+      {"POST", "/2015-03-31/functions/{FunctionName}/versions", "PublishVersion",
+       &LambdaService::PublishVersion},
+      {"GET", "/2015-03-31/functions/{FunctionName}/versions", "ListVersionsByFunction",
+       &LambdaService::ListVersionsByFunction},
+      {"POST", "/2015-03-31/functions/{FunctionName}/aliases", "CreateAlias",
+       &LambdaService::CreateAlias},
+      {"GET", "/2015-03-31/functions/{FunctionName}/aliases/{Name}", "GetAlias",
+       &LambdaService::GetAlias},
+      {"PUT", "/2015-03-31/functions/{FunctionName}/aliases/{Name}", "UpdateAlias",
+       &LambdaService::UpdateAlias},
+      {"DELETE", "/2015-03-31/functions/{FunctionName}/aliases/{Name}", "DeleteAlias",
+       &LambdaService::DeleteAlias},
+      {"GET", "/2015-03-31/functions/{FunctionName}/aliases", "ListAliases",
+       &LambdaService::ListAliases},
+      {"POST", "/2015-03-31/functions/{FunctionName}/policy", "AddPermission",
+       &LambdaService::AddPermission},
+      {"DELETE", "/2015-03-31/functions/{FunctionName}/policy/{StatementId}", "RemovePermission",
+       &LambdaService::RemovePermission},
+      {"GET", "/2015-03-31/functions/{FunctionName}/policy", "GetPolicy",
+       &LambdaService::GetPolicy},
+      {"POST", "/2017-03-31/tags/{ARN}", "TagResource", &LambdaService::TagResource},
+      {"DELETE", "/2017-03-31/tags/{ARN}", "UntagResource", &LambdaService::UntagResource},
+      {"GET", "/2017-03-31/tags/{ARN}", "ListTags", &LambdaService::ListTags},
+      {"PUT", "/2017-10-31/functions/{FunctionName}/concurrency", "PutFunctionConcurrency",
+       &LambdaService::PutFunctionConcurrency},
+      {"GET", "/2019-09-30/functions/{FunctionName}/concurrency", "GetFunctionConcurrency",
+       &LambdaService::GetFunctionConcurrency},
+      {"DELETE", "/2017-10-31/functions/{FunctionName}/concurrency", "DeleteFunctionConcurrency",
+       &LambdaService::DeleteFunctionConcurrency},
+      {"GET", "/2016-08-19/account-settings/", "GetAccountSettings",
+       &LambdaService::GetAccountSettings},
+      {"POST", "/2015-03-31/functions/{FunctionName}/invocations", "Invoke",
+       &LambdaService::Invoke},
+      {"POST", "/2014-11-13/functions/{FunctionName}/invoke-async/", "InvokeAsync",
+       &LambdaService::InvokeAsync},
   };
   for (const Route& route : kRoutes) {
     service.routes.Add(route.method, route.uri, route.operation);
@@ -50,7 +96,10 @@ ServiceDescriptor LambdaService::Describe() {
   return service;
 }
 
-void LambdaService::Reset() { layers_.Reset(); }
+void LambdaService::Reset() {
+  layers_.Reset();
+  functions_.Reset();
+}
 
 std::string LambdaService::SignCode(std::string_view blob_id, std::string_view expires) const {
   return HexEncode(

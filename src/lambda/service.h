@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "lambda/functions/async_queue.h"
 #include "lambda/functions/function_model.h"
+#include "lambda/functions/function_store.h"
 #include "lambda/layers/layer_store.h"
 #include "protocol/service.h"
 #include "storage/blob_refs.h"
@@ -97,6 +98,60 @@ class LambdaService {
   // https://docs.aws.amazon.com/lambda/latest/api/API_InvokeAsync.html (deprecated, still served)
   OperationResult InvokeAsync(OperationRequest& request);
 
+  // functions/function_ops.cc
+  // https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html
+  OperationResult CreateFunction(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html
+  OperationResult GetFunction(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionConfiguration.html
+  OperationResult GetFunctionConfiguration(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_ListFunctions.html
+  OperationResult ListFunctions(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_DeleteFunction.html
+  OperationResult DeleteFunction(OperationRequest& request);
+  // functions/update_ops.cc
+  // https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionCode.html
+  OperationResult UpdateFunctionCode(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionConfiguration.html
+  OperationResult UpdateFunctionConfiguration(OperationRequest& request);
+  // functions/version_ops.cc
+  // https://docs.aws.amazon.com/lambda/latest/api/API_PublishVersion.html
+  OperationResult PublishVersion(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_ListVersionsByFunction.html
+  OperationResult ListVersionsByFunction(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_CreateAlias.html
+  OperationResult CreateAlias(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_GetAlias.html
+  OperationResult GetAlias(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_UpdateAlias.html
+  OperationResult UpdateAlias(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_DeleteAlias.html
+  OperationResult DeleteAlias(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_ListAliases.html
+  OperationResult ListAliases(OperationRequest& request);
+  // functions/policy_ops.cc
+  // https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html
+  OperationResult AddPermission(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_RemovePermission.html
+  OperationResult RemovePermission(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_GetPolicy.html
+  OperationResult GetPolicy(OperationRequest& request);
+  // functions/settings_ops.cc
+  // https://docs.aws.amazon.com/lambda/latest/api/API_TagResource.html
+  OperationResult TagResource(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_UntagResource.html
+  OperationResult UntagResource(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_ListTags.html
+  OperationResult ListTags(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionConcurrency.html
+  OperationResult PutFunctionConcurrency(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionConcurrency.html
+  OperationResult GetFunctionConcurrency(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_DeleteFunctionConcurrency.html
+  OperationResult DeleteFunctionConcurrency(OperationRequest& request);
+  // https://docs.aws.amazon.com/lambda/latest/api/API_GetAccountSettings.html
+  OperationResult GetAccountSettings(OperationRequest& request);
+
   // https://docs.aws.amazon.com/lambda/latest/api/API_PublishLayerVersion.html
   OperationResult PublishLayerVersion(OperationRequest& request);
   // https://docs.aws.amazon.com/lambda/latest/api/API_GetLayerVersion.html
@@ -127,6 +182,7 @@ class LambdaService {
   functions::AsyncQueue* async_ = nullptr;
   const CodeFetcher* fetcher_ = nullptr;
   layers::LayerStore layers_;
+  functions::FunctionStore functions_;
 };
 
 }  // namespace lamina::lambda

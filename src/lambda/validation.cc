@@ -83,10 +83,10 @@ bool IsBlockedRuntime(std::string_view runtime) {
   // Runtimes whose function create and update AWS blocked before 2025 (the dates of the
   // deprecation table in the Lambda developer guide); later deprecations are still accepted.
   static const std::vector<std::string_view> blocked = {
-      "nodejs",        "nodejs4.3",     "nodejs4.3-edge", "nodejs6.10",    "nodejs8.10",
-      "nodejs10.x",    "nodejs12.x",    "nodejs14.x",     "java8",         "python2.7",
-      "python3.6",     "python3.7",     "dotnetcore1.0",  "dotnetcore2.0", "dotnetcore2.1",
-      "dotnetcore3.1", "go1.x",         "ruby2.5",        "ruby2.7",       "provided"};
+      "nodejs",        "nodejs4.3",  "nodejs4.3-edge", "nodejs6.10",    "nodejs8.10",
+      "nodejs10.x",    "nodejs12.x", "nodejs14.x",     "java8",         "python2.7",
+      "python3.6",     "python3.7",  "dotnetcore1.0",  "dotnetcore2.0", "dotnetcore2.1",
+      "dotnetcore3.1", "go1.x",      "ruby2.5",        "ruby2.7",       "provided"};
   for (std::string_view candidate : blocked)
     if (candidate == runtime) return true;
   return false;

@@ -124,6 +124,7 @@ App::~App() {
   server_.reset();
   executor_.reset();
   if (ttl_sweeper_) ttl_sweeper_->Stop();
+  if (logs_retention_) logs_retention_->Stop();
   if (lifecycle_) lifecycle_->Stop();
   if (engine_) {
     Status status = engine_->Flush();
@@ -159,6 +160,13 @@ Expected<std::unique_ptr<App>, std::string> App::Create(const ServeOptions& opti
   app->front_door_->AddService(app->dynamodb_->Describe());
   app->ttl_sweeper_ = std::make_unique<dynamodb::TtlSweeper>(*app->dynamodb_, options.ttl_interval);
   app->ttl_sweeper_->Start();
+  app->logs_ = std::make_unique<logs::LogsService>(*app->engine_, app->clock_);
+  if (Status status = app->logs_->Load(); !status.ok())
+    return Unexpected("cannot load CloudWatch Logs: " + status.message());
+  app->front_door_->AddService(app->logs_->Describe());
+  app->logs_retention_ =
+      std::make_unique<logs::RetentionSweeper>(*app->logs_, options.logs_retention_interval);
+  app->logs_retention_->Start();
   app->lambda_ = std::make_unique<lambda::LambdaService>(*app->engine_, *app->blobs_,
                                                          *app->blob_refs_, app->clock_);
   app->front_door_->AddService(app->lambda_->Describe());
@@ -180,6 +188,7 @@ Expected<std::unique_ptr<App>, std::string> App::Create(const ServeOptions& opti
     executor_options.hidden.push_back(std::filesystem::absolute(options.storage.data_dir));
   executor_options.max_environments = options.max_environments;
   executor_options.python = options.python;
+  if (std::system("command -v node >/dev/null 2>&1") == 0) executor_options.node = "node";
   executor_options.sandbox = options.sandbox != ServeOptions::Sandbox::kOff;
   if (executor_options.sandbox && !SandboxWorks()) {
     if (options.sandbox == ServeOptions::Sandbox::kOn)
@@ -236,6 +245,13 @@ Expected<std::unique_ptr<App>, std::string> App::Create(const ServeOptions& opti
     s3->Reset();
     lifecycle->Start();
   });
+  logs::LogsService* logs = app->logs_.get();
+  logs::RetentionSweeper* retention = app->logs_retention_.get();
+  admin->AddQuiesceHook([retention] { retention->Stop(); });
+  admin->AddResetHook([logs, retention] {
+    logs->Reset();
+    retention->Start();
+  });
   // GET /_lamina/s3/notifications: the S3 events waiting for delivery, oldest first.
   app->front_door_->AddAdminRoute("/_lamina/s3/notifications", [s3](http::Request& request) {
     return ServeNotifications(*s3, request);
@@ -255,10 +271,16 @@ Expected<std::unique_ptr<App>, std::string> App::Create(const ServeOptions& opti
   app->server_ = std::make_unique<http::Server>(
       options.http, [front_door](http::Request& request) { return front_door->Handle(request); },
       [front_door](http::Request& request) { return front_door->Plan(request); });
+  // Environments wait on the server (GET …/next): they stop first, or shutdown waits for them.
+  lambda::functions::AsyncQueue* queue = app->async_.get();
+  app->server_->OnShutdown([queue, executor] {
+    queue->Stop();
+    executor->Stop();
+  });
   return app;
 }
 
-logs::LogWriter* App::FunctionLogs() { return nullptr; }
+logs::LogWriter* App::FunctionLogs() { return logs_.get(); }
 
 Expected<std::string, std::string> App::Listen() {
   auto address = server_->Listen();

@@ -14,6 +14,8 @@
 #include "lambda/functions/async_queue.h"
 #include "lambda/runtime/executor.h"
 #include "lambda/service.h"
+#include "logs/retention.h"
+#include "logs/service.h"
 #include "protocol/front_door.h"
 #include "s3/lifecycle.h"
 #include "s3/service.h"
@@ -54,6 +56,9 @@ class App {
   sts::StsService sts_;
   std::unique_ptr<dynamodb::DynamoDbService> dynamodb_;
   std::unique_ptr<dynamodb::TtlSweeper> ttl_sweeper_;
+  // CloudWatch Logs; declared before the function executor, which writes to it.
+  std::unique_ptr<logs::LogsService> logs_;
+  std::unique_ptr<logs::RetentionSweeper> logs_retention_;
   std::unique_ptr<lambda::LambdaService> lambda_;
   std::unique_ptr<s3::S3Service> s3_;
   std::unique_ptr<lambda::CodeFetcher> code_fetcher_;

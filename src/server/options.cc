@@ -198,6 +198,16 @@ const std::vector<OptionSpec>& Specs() {
          o.s3_lifecycle_interval = std::chrono::seconds(*value);
          return {};
        }},
+      {"--logs-retention-interval", "LAMINA_LOGS_RETENTION_INTERVAL", "SECONDS", "60",
+       "How often CloudWatch Logs deletes events older than their log group's retention (AWS: "
+       "within 72 hours; expired events are hidden at once either way). The services' clock "
+       "decides what is expired.",
+       [](ServeOptions& o, const std::string& v) -> Expected<void, std::string> {
+         auto value = ParseInteger<long>(v, 1, 86400);
+         if (!value) return Fail(value.error());
+         o.logs_retention_interval = std::chrono::seconds(*value);
+         return {};
+       }},
       {"--sandbox", "LAMINA_SANDBOX", "auto|on|off", "auto",
        "Run Lambda functions in a bubblewrap sandbox (layers at /opt, code at /var/task, a "
        "read-only root, a private /tmp). auto: when bubblewrap works here; off: plain processes "

@@ -26,6 +26,8 @@ struct ServeOptions {
   std::chrono::milliseconds ttl_interval{10000};
   // How often S3 lifecycle rules are applied. Default: 60 s.
   std::chrono::milliseconds s3_lifecycle_interval{60000};
+  // How often CloudWatch Logs deletes events past their group's retention. Default: 60 s.
+  std::chrono::milliseconds logs_retention_interval{60000};
   // Where Lambda functions run: kOn requires bubblewrap, kOff runs plain processes with /opt
   // emulated by path variables, kAuto uses bubblewrap when it works here. Default: kAuto.
   enum class Sandbox { kAuto, kOn, kOff } sandbox = Sandbox::kAuto;

@@ -73,8 +73,8 @@ class JsonReader {
     return true;
   }
   void SkipSpace() {
-    while (at_ < text_.size() && (text_[at_] == ' ' || text_[at_] == '\t' || text_[at_] == '\n' ||
-                                  text_[at_] == '\r'))
+    while (at_ < text_.size() &&
+           (text_[at_] == ' ' || text_[at_] == '\t' || text_[at_] == '\n' || text_[at_] == '\r'))
       ++at_;
   }
 
@@ -199,8 +199,8 @@ class JsonReader {
     }
     // A number, true, false or null.
     size_t start = at_;
-    while (at_ < text_.size() && std::string_view(",}] \t\r\n").find(text_[at_]) ==
-                                     std::string_view::npos)
+    while (at_ < text_.size() &&
+           std::string_view(",}] \t\r\n").find(text_[at_]) == std::string_view::npos)
       ++at_;
     return at_ > start;
   }

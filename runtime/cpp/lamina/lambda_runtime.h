@@ -49,8 +49,8 @@
 // client flushes both after each invocation and writes its own diagnostics (and unhandled
 // exceptions) to stderr.
 //
-// Names follow aws-lambda-cpp's snake_case (run_handler, success, failure) rather than
-// lamina's PascalCase, so handlers written for either port with a namespace change.
+// Functions follow aws-lambda-cpp's snake_case (run_handler, success, failure) rather than
+// lamina's PascalCase, so handlers written against that library read the same here.
 //
 // Thread-safety: run_handler, run_with_init and fail_init own the process (call them from main);
 // every other function is pure and thread-safe. The `detail` namespace is public for tests
@@ -448,8 +448,8 @@ class ResponseParser {
           const char* newline = static_cast<const char*>(found);
           size_t take = static_cast<size_t>((newline ? newline + 1 : end) - at);
           bool in_head = state_ == State::kHead || state_ == State::kTrailer;
-          size_t limit = in_head ? kMaxHeadBytes - std::min(head_bytes_, kMaxHeadBytes)
-                                 : kMaxChunkLineBytes;
+          size_t limit =
+              in_head ? kMaxHeadBytes - std::min(head_bytes_, kMaxHeadBytes) : kMaxChunkLineBytes;
           if (line_.size() + take > limit) {
             fail(in_head ? "reply head exceeds " + std::to_string(kMaxHeadBytes) + " bytes"
                          : "chunk-size line too long");
@@ -467,8 +467,8 @@ class ResponseParser {
         }
         case State::kBody:
         case State::kChunkData: {
-          size_t take = static_cast<size_t>(
-              std::min<uint64_t>(remaining_, static_cast<uint64_t>(end - at)));
+          size_t take =
+              static_cast<size_t>(std::min<uint64_t>(remaining_, static_cast<uint64_t>(end - at)));
           response_.body.append(at, take);
           at += take;
           remaining_ -= take;
@@ -600,9 +600,9 @@ class ResponseParser {
         if (name == "transfer-encoding") codings += (codings.empty() ? "" : ",") + value;
       }
       size_t last_comma = codings.rfind(',');
-      std::string last = to_lower(trim(
-          last_comma == std::string::npos ? std::string_view(codings)
-                                          : std::string_view(codings).substr(last_comma + 1)));
+      std::string last = to_lower(trim(last_comma == std::string::npos
+                                           ? std::string_view(codings)
+                                           : std::string_view(codings).substr(last_comma + 1)));
       if (last == "chunked") {
         state_ = State::kChunkSize;
       } else {
@@ -939,13 +939,13 @@ inline RuntimeEndpoint endpoint_from_environment() {
   return endpoint;
 }
 
-// Calls `handler`, turning an exception into a failure of the exception's type.
-inline InvocationResponse invoke(const Handler& handler, const InvocationRequest& request) {
+// Calls `handler`, turning an exception into a failure of the exception's type. (Not named
+// `invoke`: argument-dependent lookup would pick std::invoke, which catches nothing.)
+inline InvocationResponse call_handler(const Handler& handler, const InvocationRequest& request) {
   try {
     return handler(request);
   } catch (const FunctionError& error) {
-    log_error("RequestId: " + request.request_id + " Error: " + error.type() + ": " +
-              error.what());
+    log_error("RequestId: " + request.request_id + " Error: " + error.type() + ": " + error.what());
     return InvocationResponse::failure(error.what(), error.type());
   } catch (const std::exception& error) {
     std::string type = exception_type_name(error);
@@ -978,7 +978,7 @@ inline void run_loop(RuntimeClient& client, const Handler& handler) {
     } else {
       ::setenv("_X_AMZN_TRACE_ID", request.xray_trace_id.c_str(), 1);
     }
-    InvocationResponse response = invoke(handler, request);
+    InvocationResponse response = detail::call_handler(handler, request);
     // Everything the invocation printed belongs to it: out before the result.
     flush_logs();
     if (!client.post_result(request.request_id, response, &error)) {

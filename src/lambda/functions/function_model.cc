@@ -116,7 +116,8 @@ std::string VersionName(int64_t version) {
 std::optional<int64_t> ParseVersionName(std::string_view qualifier) {
   if (qualifier == kLatest) return kLatestNumber;
   int64_t number = 0;
-  auto [end, error] = std::from_chars(qualifier.data(), qualifier.data() + qualifier.size(), number);
+  auto [end, error] =
+      std::from_chars(qualifier.data(), qualifier.data() + qualifier.size(), number);
   if (qualifier.empty() || error != std::errc() || end != qualifier.data() + qualifier.size() ||
       qualifier[0] == '-' || qualifier[0] == '+')
     return std::nullopt;
@@ -207,9 +208,9 @@ std::optional<FunctionVersion> ParseVersion(std::string_view text, FunctionVersi
     for (const auto& element : layers->get_array()) {
       if (!element.is_object()) continue;
       const json::object& layer = element.get_object();
-      version.layers.push_back(LayerUse{StringOf(layer, "arn"), NumberOf<uint64_t>(layer, "size", 0),
-                                        StringOf(layer, "blob"),
-                                        NumberOf<uint64_t>(layer, "unzipped", 0)});
+      version.layers.push_back(
+          LayerUse{StringOf(layer, "arn"), NumberOf<uint64_t>(layer, "size", 0),
+                   StringOf(layer, "blob"), NumberOf<uint64_t>(layer, "unzipped", 0)});
     }
   }
   version.code_blob = StringOf(record, "blob");
@@ -355,25 +356,24 @@ std::string PolicyDocument(const std::vector<json::object>& statements) {
 std::vector<std::string> ReservedEnvironmentKeys(
     const std::map<std::string, std::string>& variables) {
   // The variables Lambda sets in every environment ("Defined runtime environment variables").
-  static const std::vector<std::string_view> reserved = {
-      "_HANDLER",
-      "_X_AMZN_TRACE_ID",
-      "AWS_DEFAULT_REGION",
-      "AWS_REGION",
-      "AWS_EXECUTION_ENV",
-      "AWS_LAMBDA_FUNCTION_NAME",
-      "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-      "AWS_LAMBDA_FUNCTION_VERSION",
-      "AWS_LAMBDA_INITIALIZATION_TYPE",
-      "AWS_LAMBDA_LOG_GROUP_NAME",
-      "AWS_LAMBDA_LOG_STREAM_NAME",
-      "AWS_ACCESS_KEY",
-      "AWS_ACCESS_KEY_ID",
-      "AWS_SECRET_ACCESS_KEY",
-      "AWS_SESSION_TOKEN",
-      "AWS_LAMBDA_RUNTIME_API",
-      "LAMBDA_TASK_ROOT",
-      "LAMBDA_RUNTIME_DIR"};
+  static const std::vector<std::string_view> reserved = {"_HANDLER",
+                                                         "_X_AMZN_TRACE_ID",
+                                                         "AWS_DEFAULT_REGION",
+                                                         "AWS_REGION",
+                                                         "AWS_EXECUTION_ENV",
+                                                         "AWS_LAMBDA_FUNCTION_NAME",
+                                                         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                                                         "AWS_LAMBDA_FUNCTION_VERSION",
+                                                         "AWS_LAMBDA_INITIALIZATION_TYPE",
+                                                         "AWS_LAMBDA_LOG_GROUP_NAME",
+                                                         "AWS_LAMBDA_LOG_STREAM_NAME",
+                                                         "AWS_ACCESS_KEY",
+                                                         "AWS_ACCESS_KEY_ID",
+                                                         "AWS_SECRET_ACCESS_KEY",
+                                                         "AWS_SESSION_TOKEN",
+                                                         "AWS_LAMBDA_RUNTIME_API",
+                                                         "LAMBDA_TASK_ROOT",
+                                                         "LAMBDA_RUNTIME_DIR"};
   std::vector<std::string> found;
   for (const auto& [key, value] : variables)
     for (std::string_view candidate : reserved)

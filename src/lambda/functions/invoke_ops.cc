@@ -23,11 +23,6 @@ constexpr size_t kAsyncPayloadLimit = 1024 * 1024;       // Invoke with Invocati
 constexpr size_t kInvokeAsyncPayloadLimit = 256 * 1024;  // the deprecated InvokeAsync
 constexpr size_t kClientContextLimit = 3583;             // bytes of base64
 
-// A runtime lamina can start on this machine.
-bool CanRun(const std::string& runtime) {
-  return runtime.rfind("python3", 0) == 0 || runtime.rfind("provided", 0) == 0;
-}
-
 // nullopt when `payload` is JSON, else why not (the payload of an invocation must be JSON).
 std::optional<std::string> JsonProblem(std::string_view payload) {
   if (payload.empty()) return std::nullopt;
@@ -90,7 +85,7 @@ void LambdaService::RunAsync(const functions::AsyncEvent& event,
     return done(target.error().http_status == 404 ? AttemptResult::kGone
                                                   : AttemptResult::kThrottled);
   }
-  if (executor_ == nullptr || !CanRun(target->version.runtime))
+  if (executor_ == nullptr || !executor_->CanRun(target->version.runtime))
     return done(AttemptResult::kFunctionError);
   runtime::InvokeRequest request;
   request.request_id = event.request_id;
@@ -140,10 +135,10 @@ OperationResult LambdaService::Invoke(OperationRequest& request) {
   auto target = ResolveInvokeTarget(request.context.account_id, request.context.region,
                                     function_name, qualifier);
   if (!target) return Unexpected(target.error());
-  if (!CanRun(target->version.runtime))
-    return Unexpected(errors::InvalidRuntime(target->version.runtime));
   if (executor_ == nullptr || async_ == nullptr)
     return Unexpected(errors::Service("lamina runs no functions in this process"));
+  if (!executor_->CanRun(target->version.runtime))
+    return Unexpected(errors::InvalidRuntime(target->version.runtime));
 
   OperationResponse response;
   response.content_type = "application/json";

@@ -362,6 +362,7 @@ OperationResult LambdaService::PublishLayerVersion(OperationRequest& request) {
   }
 
   draft.layer = std::move(*layer);
+  draft.unzipped_size = verified->uncompressed_bytes;
   draft.created_date = LayerTimestamp(clock_.Now());
   auto published = layers_.Publish(std::move(draft), *zip);
   if (!published) return Unexpected(published.error());

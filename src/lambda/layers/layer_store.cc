@@ -71,6 +71,7 @@ std::string Serialize(const LayerVersion& version) {
   record["created"] = version.created_date;
   record["blob"] = version.blob_id;
   record["size"] = version.code_size;
+  record["unzipped"] = version.unzipped_size;
   record["revision"] = version.revision_id;
   json::array statements;
   for (const Statement& statement : version.statements)
@@ -99,6 +100,8 @@ std::optional<LayerVersion> Deserialize(const LayerId& layer, int64_t number,
   version.blob_id = StringOf(record, "blob");
   if (const json::value* size = record.if_contains("size"); size && size->is_number())
     version.code_size = size->to_number<uint64_t>();
+  if (const json::value* size = record.if_contains("unzipped"); size && size->is_number())
+    version.unzipped_size = size->to_number<uint64_t>();
   version.revision_id = StringOf(record, "revision");
   if (const json::value* statements = record.if_contains("statements");
       statements && statements->is_array()) {

@@ -63,6 +63,8 @@ struct LayerVersion {
   std::string created_date;  // AWS's format, e.g. 2018-11-27T15:10:45.123+0000
   std::string blob_id;       // hex SHA-256 of the zip
   uint64_t code_size = 0;
+  // The inflated size of the zip's entries; 0 in records written before it was recorded.
+  uint64_t unzipped_size = 0;
   std::string revision_id;  // of the policy; empty until a statement is added
   std::vector<Statement> statements;
 

@@ -189,8 +189,12 @@ Expected<fs::path, std::string> CodeCache::RuntimeFiles() {
   return Materialize(root_ / "runtime", [](const fs::path& temp) -> Expected<void, std::string> {
     std::error_code error;
     fs::create_directories(temp / "python", error);
+    fs::create_directories(temp / "node", error);
     if (error) return Unexpected("cannot create " + temp.string());
-    return WriteFile(temp / "python" / "bootstrap.py", PythonBootstrap(), 0644);
+    if (auto written = WriteFile(temp / "python" / "bootstrap.py", PythonBootstrap(), 0644);
+        !written)
+      return written;
+    return WriteFile(temp / "node" / "bootstrap.js", NodeBootstrap(), 0644);
   });
 }
 

@@ -28,8 +28,8 @@ inline AwsError RequestTooLargeForInvoke(size_t limit) {
 inline AwsError InvalidRuntime(const std::string& runtime) {
   return AwsError("InvalidRuntimeException",
                   "The runtime parameter of " + runtime +
-                      " is not supported by this lamina: python3.x and provided.* runtimes run "
-                      "here",
+                      " is not supported by this lamina: python3.x and provided.* run here, "
+                      "nodejs when node is installed",
                   502);
 }
 

@@ -153,6 +153,10 @@ Executor::~Executor() {
   fs::remove_all(options_.work_dir, error);
 }
 
+bool Executor::CanRun(const std::string& runtime) const {
+  return IsPython(runtime) || IsProvided(runtime) || (IsNode(runtime) && !options_.node.empty());
+}
+
 void Executor::SetEndpoint(std::string host_port) {
   std::lock_guard lock(mutex_);
   endpoint_ = std::move(host_port);
@@ -201,6 +205,13 @@ void Executor::Invoke(const RunSpec& spec, InvokeRequest request, Done done) {
     if (!pool) {
       pool = std::make_shared<Pool>();
       pool->spec = spec;
+    }
+    if (spec.reserved_concurrency && *spec.reserved_concurrency == 0) {
+      // Reserved concurrency 0 stops the function altogether, warm environments included.
+      lock.unlock();
+      call->done(Unexpected(errors::TooManyRequests(
+          "Rate Exceeded.", "ReservedFunctionConcurrentInvocationLimitExceeded")));
+      return;
     }
     bool queued = false;
     for (auto& environment : pool->environments) {
@@ -386,11 +397,12 @@ void Executor::Spawn(const std::shared_ptr<Environment>& environment) {
       return fail("Runtime.InvalidEntrypoint",
                   "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]");
     command = {bootstrap};
+  } else if (IsNode(spec.runtime)) {
+    command = {options_.node, runtime_dir + "/node/bootstrap.js"};
   } else {
     return fail("Runtime.InvalidRuntime", "lamina cannot run the " + spec.runtime +
-                                              " runtime here (python3.x and provided.* run)");
+                                              " runtime here (install node for nodejs)");
   }
-  (void)IsNode;
 
   std::vector<std::string> argv;
   if (sandbox) {
@@ -455,6 +467,9 @@ void Executor::Spawn(const std::shared_ptr<Environment>& environment) {
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
+  // Nothing of lamina's (its listening socket, clients' connections, storage files) reaches
+  // the function: every other descriptor is closed in the child.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   if (!sandbox) posix_spawn_file_actions_addchdir_np(&actions, code->c_str());
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
@@ -598,7 +613,9 @@ void Executor::HandleRuntimeCall(RuntimeCall call, Reply reply) {
       // Whatever the function printed before answering belongs to this invocation.
       lock.unlock();
       DrainOutput(environment);
+      uint64_t peak_kb = ReadTreeMemory(environment->pid).peak_kb;
       lock.lock();
+      environment->peak_kb = std::max(environment->peak_kb, peak_kb);
       if (environment->state == Environment::State::kDead) {
         lock.unlock();
         return not_found("no such execution environment");
@@ -622,10 +639,8 @@ void Executor::HandleRuntimeCall(RuntimeCall call, Reply reply) {
           " ms\tBilled Duration: " + std::to_string(static_cast<int64_t>(std::ceil(duration))) +
           " ms\tMemory Size: " + std::to_string(current->spec.memory_mb) +
           " MB\tMax Memory Used: " +
-          std::to_string(std::min<uint64_t>(
-              (std::max(environment->peak_kb, ReadTreeMemory(environment->pid).peak_kb) + 1023) /
-                  1024,
-              static_cast<uint64_t>(current->spec.memory_mb))) +
+          std::to_string(std::min<uint64_t>((environment->peak_kb + 1023) / 1024,
+                                            static_cast<uint64_t>(current->spec.memory_mb))) +
           " MB";
       if (environment->init_ms) {
         report += "\tInit Duration: " + FormatMs(*environment->init_ms) + " ms";

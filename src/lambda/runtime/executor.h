@@ -94,6 +94,8 @@ struct ExecutorOptions {
   std::chrono::milliseconds init_timeout{10000};
   // The Python interpreter for the python3.x runtimes. Default: /usr/bin/python3.
   std::string python = "/usr/bin/python3";
+  // The node binary of the nodejs runtimes; empty: they cannot run here.
+  std::string node;
 };
 
 class Executor {
@@ -116,6 +118,10 @@ class Executor {
   // Answers a Runtime API call; `reply` is called once, possibly later (GET .../next waits for
   // an invocation).
   void HandleRuntimeCall(RuntimeCall call, Reply reply);
+
+  // Whether this machine can run `runtime`: python3.x, provided.*, and nodejs* when node is
+  // installed.
+  bool CanRun(const std::string& runtime) const;
 
   // Kills every environment; invocations in flight fail, waiting polls are answered.
   void Stop();

@@ -9,5 +9,7 @@ namespace lamina::lambda::runtime {
 
 // runtime/python/bootstrap.py: the Python runtime's Runtime API client.
 std::string_view PythonBootstrap();
+// runtime/node/bootstrap.js: the Node.js runtime's Runtime API client.
+std::string_view NodeBootstrap();
 
 }  // namespace lamina::lambda::runtime

@@ -69,5 +69,23 @@ TEST(ServeOptions, HelpDocumentsEveryFlagWithDefault) {
   EXPECT_NE(help.find("Default: 4566. Environment: LAMINA_PORT."), std::string::npos);
 }
 
+TEST(ServeOptions, LogsRetentionInterval) {
+  auto defaults = ParseServeOptions({}, {});
+  ASSERT_TRUE(defaults.has_value()) << defaults.error();
+  EXPECT_EQ(defaults->logs_retention_interval, std::chrono::seconds(60));
+  auto flag =
+      ParseServeOptions({"--logs-retention-interval", "2"}, {"LAMINA_LOGS_RETENTION_INTERVAL=30"});
+  ASSERT_TRUE(flag.has_value()) << flag.error();
+  EXPECT_EQ(flag->logs_retention_interval, std::chrono::seconds(2));
+  auto environment = ParseServeOptions({}, {"LAMINA_LOGS_RETENTION_INTERVAL=30"});
+  ASSERT_TRUE(environment.has_value()) << environment.error();
+  EXPECT_EQ(environment->logs_retention_interval, std::chrono::seconds(30));
+  auto bad = ParseServeOptions({"--logs-retention-interval", "0"}, {});
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().rfind("--logs-retention-interval: expected an integer from 1", 0), 0u)
+      << bad.error();
+  EXPECT_NE(ServeHelp().find("--logs-retention-interval SECONDS"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace lamina
