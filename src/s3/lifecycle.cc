@@ -30,6 +30,7 @@
 
 #include "common/hashing.h"
 #include "common/ids.h"
+#include "common/json_fields.h"
 #include "common/log.h"
 #include "common/strings.h"
 #include "s3/errors.h"
@@ -41,6 +42,8 @@ namespace lamina::s3 {
 namespace json = boost::json;
 
 namespace {
+
+using json_fields::StringOf;
 
 constexpr size_t kMaxRules = 1000;
 constexpr size_t kMaxIdLength = 255;
@@ -72,11 +75,6 @@ std::optional<int64_t> IntOf(const json::object& object, std::string_view name) 
   if (value->is_int64()) return value->get_int64();
   if (value->is_uint64()) return static_cast<int64_t>(value->get_uint64());
   return std::nullopt;
-}
-
-std::string StringOf(const json::object& object, std::string_view name) {
-  const json::value* value = object.if_contains(name);
-  return value && value->is_string() ? std::string(value->get_string()) : std::string();
 }
 
 const json::object* ObjectOf(const json::object& object, std::string_view name) {

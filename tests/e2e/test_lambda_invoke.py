@@ -532,3 +532,56 @@ def handler(event, context):
         response, result = invoke(lambda_, name, LogType="Tail")
         assert result == "path-emulated"
         assert "without a sandbox" in base64.b64decode(response["LogResult"]).decode()
+
+
+# ---- other runtimes and the function's logs
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_nodejs_function_with_a_layer(client):
+    layer = client.publish_layer_version(
+        LayerName=unique("nodelayer"),
+        Content={"ZipFile": make_zip({"nodejs/node_modules/shout/index.js":
+                                      "module.exports = (s) => s.toUpperCase();\n"})},
+        CompatibleRuntimes=["nodejs20.x"])["LayerVersionArn"]
+    name = unique("node")
+    client.create_function(
+        FunctionName=name, Runtime="nodejs20.x", Role=ROLE, Handler="index.handler",
+        Layers=[layer],
+        Code={"ZipFile": make_zip({"index.js": """
+const shout = require("shout");
+exports.handler = async (event, context) => {
+  if (event.fail) throw new TypeError("bad input");
+  return { said: shout(event.say), fn: context.functionName };
+};
+"""})})
+    client.get_waiter("function_active_v2").wait(FunctionName=name)
+    assert invoke(client, name, {"say": "hi"})[1] == {"said": "HI", "fn": name}
+    result = error_of(client, name, {"fail": True})
+    assert result["errorType"] == "TypeError"
+    assert result["errorMessage"] == "bad input"
+
+
+def test_function_output_reaches_cloudwatch_logs_through_the_cli(lamina, client, aws_cli):
+    marker = uuid.uuid4().hex
+    name = create_python(client, f"""
+def handler(event, context):
+    print("marker {marker}")
+    return 1
+""")
+    response, _ = invoke(client, name, {})
+    request_id = response["ResponseMetadata"]["RequestId"]
+
+    def logged():
+        out = aws_cli("logs", "filter-log-events", "--log-group-name", f"/aws/lambda/{name}")
+        return json.loads(out.stdout)["events"] if out.returncode == 0 else []
+
+    events = wait_for(lambda: [e["message"] for e in logged()] if len(logged()) >= 4 else None)
+    assert events[0] == f"START RequestId: {request_id} Version: $LATEST"
+    assert events[1] == f"marker {marker}"
+    assert events[2] == f"END RequestId: {request_id}"
+    assert events[3].startswith(f"REPORT RequestId: {request_id}\tDuration: ")
+    streams = aws_cli("logs", "describe-log-streams", "--log-group-name", f"/aws/lambda/{name}")
+    stream = json.loads(streams.stdout)["logStreams"][0]["logStreamName"]
+    assert stream.split("/")[:3] == time.strftime("%Y/%m/%d", time.gmtime()).split("/")
+    assert "[$LATEST]" in stream

@@ -3,12 +3,17 @@
 #include <charconv>
 
 #include "common/hashing.h"
+#include "common/json_fields.h"
 #include "common/strings.h"
 #include "lambda/validation.h"
 
 namespace lamina::lambda::functions {
 
 namespace {
+
+using json_fields::FromArray;
+using json_fields::StringOf;
+using json_fields::ToArray;
 
 bool IsNameChars(std::string_view text, bool allow_dots) {
   if (text.empty()) return false;
@@ -25,25 +30,6 @@ bool IsPartition(std::string_view text) {
   for (char c : text.substr(3))
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-')) return false;
   return true;
-}
-
-json::array ToArray(const std::vector<std::string>& values) {
-  json::array array;
-  for (const auto& value : values) array.emplace_back(value);
-  return array;
-}
-
-std::vector<std::string> FromArray(const json::value* value) {
-  std::vector<std::string> out;
-  if (value == nullptr || !value->is_array()) return out;
-  for (const auto& element : value->get_array())
-    if (element.is_string()) out.emplace_back(element.get_string());
-  return out;
-}
-
-std::string StringOf(const json::object& object, std::string_view name) {
-  const json::value* value = object.if_contains(name);
-  return value != nullptr && value->is_string() ? std::string(value->get_string()) : std::string();
 }
 
 template <typename Number>

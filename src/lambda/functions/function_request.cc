@@ -4,11 +4,14 @@
 
 #include "common/hashing.h"
 #include "common/ids.h"
+#include "common/json_fields.h"
 #include "lambda/errors.h"
 
 namespace lamina::lambda::functions {
 
 namespace {
+
+using json_fields::ToArray;
 
 bool IsQualifierChars(std::string_view text) {
   for (char c : text)
@@ -16,12 +19,6 @@ bool IsQualifierChars(std::string_view text) {
           c == '_' || c == '-'))
       return false;
   return true;
-}
-
-json::array ToArray(const std::vector<std::string>& values) {
-  json::array array;
-  for (const auto& value : values) array.emplace_back(value);
-  return array;
 }
 
 }  // namespace

@@ -6,11 +6,16 @@
 
 #include "common/hashing.h"
 #include "common/ids.h"
+#include "common/json_fields.h"
 #include "lambda/errors.h"
 
 namespace lamina::lambda::layers {
 
 namespace {
+
+using json_fields::FromArray;
+using json_fields::StringOf;
+using json_fields::ToArray;
 
 constexpr char kSeparator = '\0';
 constexpr const char* kSigningKeyKey = "k";
@@ -41,25 +46,6 @@ std::string VersionKey(const LayerId& layer, int64_t version) {
 std::string PrefixEnd(std::string prefix) {
   prefix.back() = static_cast<char>(prefix.back() + 1);
   return prefix;
-}
-
-json::array ToArray(const std::vector<std::string>& values) {
-  json::array array;
-  for (const auto& value : values) array.emplace_back(value);
-  return array;
-}
-
-std::vector<std::string> FromArray(const json::value* value) {
-  std::vector<std::string> out;
-  if (value == nullptr || !value->is_array()) return out;
-  for (const auto& element : value->get_array())
-    if (element.is_string()) out.emplace_back(element.get_string());
-  return out;
-}
-
-std::string StringOf(const json::object& object, std::string_view name) {
-  const json::value* value = object.if_contains(name);
-  return value != nullptr && value->is_string() ? std::string(value->get_string()) : std::string();
 }
 
 std::string Serialize(const LayerVersion& version) {
