@@ -135,11 +135,13 @@ Executor::Executor(const storage::BlobStore& blobs, const Clock& clock, logs::Lo
 }
 
 Executor::~Executor() {
-  Stop();
   {
-    std::lock_guard lock(mutex_);
+    // Spawns in flight finish first (their environments are then killed by Stop).
+    std::unique_lock lock(mutex_);
     stopping_ = true;
+    wake_.wait(lock, [this] { return spawning_ == 0; });
   }
+  Stop();
   wake_.notify_all();
   if (watchdog_.joinable()) watchdog_.join();
   std::vector<std::shared_ptr<Environment>> all;
@@ -256,7 +258,20 @@ void Executor::Invoke(const RunSpec& spec, InvokeRequest request, Done done) {
   }
   wake_.notify_all();
   if (after) after();
-  if (fresh) Spawn(fresh);
+  if (fresh) {
+    // Extracting code and starting the process take milliseconds to seconds: not on the
+    // caller's thread, which serves other connections.
+    {
+      std::lock_guard lock(mutex_);
+      ++spawning_;
+    }
+    std::thread([this, fresh] {
+      Spawn(fresh);
+      std::lock_guard lock(mutex_);
+      --spawning_;
+      wake_.notify_all();
+    }).detach();
+  }
 }
 
 std::function<void()> Executor::Deliver(const std::shared_ptr<Environment>& environment,

@@ -165,6 +165,7 @@ class Executor {
   std::map<std::string, std::shared_ptr<Pool>> pools_;                // by function + revision
   std::map<std::string, std::shared_ptr<Environment>> environments_;  // by id
   size_t running_ = 0;
+  size_t spawning_ = 0;  // Spawn calls running on their own threads
   std::thread watchdog_;
 };
 
